@@ -66,35 +66,36 @@ static int compact_of(const struct out *w, const struct kp_field *f)
 static void put_batch(struct out *w)
 {
 	static const uint8_t record[] = {
-		0x10,             /* length 8 (zig-zag) */
-		0x00,             /* attributes */
-		0x00,             /* timestamp delta 0 */
-		0x00,             /* offset delta 0 */
-		0x01,             /* key: null (-1) */
+		0x10,                /* length 8 (zig-zag) */
+		0x00,                /* attributes */
+		0x00,                /* timestamp delta 0 */
+		0x00,                /* offset delta 0 */
+		0x01,                /* key: null (-1) */
 		0x06, 'a', 'b', 'c', /* value: 3 bytes */
-		0x00,             /* no headers */
+		0x00,                /* no headers */
 	};
 	size_t start = w->len;
 
-	put_be(w, 0, 8);                 /* base offset */
-	put_be(w, 0, 4);                 /* batch length, fixed below */
-	put_be(w, 0, 4);                 /* partition leader epoch */
-	put_be(w, 2, 1);                 /* magic */
-	put_be(w, 0, 4);                 /* crc (not checked) */
-	put_be(w, 0, 2);                 /* attributes */
-	put_be(w, 0, 4);                 /* last offset delta */
-	put_be(w, 1000, 8);              /* base timestamp */
-	put_be(w, 1000, 8);              /* max timestamp */
-	put_be(w, (uint64_t)-1, 8);      /* producer id */
-	put_be(w, (uint64_t)-1, 2);      /* producer epoch */
-	put_be(w, (uint64_t)-1, 4);      /* base sequence */
-	put_be(w, 1, 4);                 /* record count */
+	put_be(w, 0, 8);            /* base offset */
+	put_be(w, 0, 4);            /* batch length, fixed below */
+	put_be(w, 0, 4);            /* partition leader epoch */
+	put_be(w, 2, 1);            /* magic */
+	put_be(w, 0, 4);            /* crc (not checked) */
+	put_be(w, 0, 2);            /* attributes */
+	put_be(w, 0, 4);            /* last offset delta */
+	put_be(w, 1000, 8);         /* base timestamp */
+	put_be(w, 1000, 8);         /* max timestamp */
+	put_be(w, (uint64_t)-1, 8); /* producer id */
+	put_be(w, (uint64_t)-1, 2); /* producer epoch */
+	put_be(w, (uint64_t)-1, 4); /* base sequence */
+	put_be(w, 1, 4);            /* record count */
 	put(w, record, sizeof(record));
 	if (!w->full) {
 		uint32_t blen = (uint32_t)(w->len - start - 12);
 
 		for (int i = 0; i < 4; i++)
-			w->buf[start + 8 + i] = (uint8_t)(blen >> (8 * (3 - i)));
+			w->buf[start + 8 + i] =
+				(uint8_t)(blen >> (8 * (3 - i)));
 	}
 }
 
@@ -294,8 +295,7 @@ static size_t frame(struct out *w, const struct kp_msg *msg, int16_t version)
 
 	if (w->full)
 		return 0;
-	body = synth_body(msg, version, w->o, w->buf + w->len,
-			  w->cap - w->len);
+	body = synth_body(msg, version, w->o, w->buf + w->len, w->cap - w->len);
 	if (body == SIZE_MAX)
 		return 0;
 	w->len += body;

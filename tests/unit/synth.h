@@ -13,11 +13,11 @@
 #include "kp_schema.h"
 
 struct synth_opts {
-	int32_t array_len;   /* elements per array (default 2) */
-	int32_t str_len;     /* bytes per string / bytes value (default 3) */
-	int null_nullables;  /* write null wherever the version allows it */
-	int tagged;          /* also write the known tagged fields */
-	int unknown_tag;     /* add one unknown tagged field per struct */
+	int32_t array_len;  /* elements per array (default 2) */
+	int32_t str_len;    /* bytes per string / bytes value (default 3) */
+	int null_nullables; /* write null wherever the version allows it */
+	int tagged;         /* also write the known tagged fields */
+	int unknown_tag;    /* add one unknown tagged field per struct */
 };
 
 /* Write a body of msg at version into buf; returns its length, or SIZE_MAX

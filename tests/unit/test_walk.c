@@ -84,12 +84,11 @@ static void sweep_one(const struct kp_msg *m, int16_t ver,
 
 	cr_assert(len != SIZE_MAX, "%s v%d: synth failed", m->name, ver);
 	rc = walk_buf(m, ver, body, len, len, len, &whole, &st);
-	cr_assert_eq(rc, KP_OK, "%s v%d: %s", m->name, ver,
-		     kp_status_str(rc));
+	cr_assert_eq(rc, KP_OK, "%s v%d: %s", m->name, ver, kp_status_str(rc));
 	cr_assert_eq(st.trailing, 0);
 	if (o->unknown_tag && ver >= m->flex_min)
-		cr_assert(st.unknown_tags > 0, "%s v%d: unknown tag not counted",
-			  m->name, ver);
+		cr_assert(st.unknown_tags > 0,
+			  "%s v%d: unknown tag not counted", m->name, ver);
 	for (size_t cut = 0; cut < len; cut++) {
 		rc = walk_buf(m, ver, body, cut, cut, len, &part, NULL);
 		cr_assert_eq(rc, KP_NEED_MORE, "%s v%d prefix %zu/%zu: %s",
@@ -176,19 +175,19 @@ Test(walk, unsupported_version)
  * [topics: error i16, name str16, [partitions: error i16, index i32,
  *   leader i32, [replicas i32], [isr i32]]] */
 static const uint8_t md_v0[] = {
-	0x00, 0x00, 0x00, 0x01,                   /* 1 broker */
-	0x00, 0x00, 0x00, 0x07,                   /* node 7 */
-	0x00, 0x04, 'h', 'o', 's', 't',           /* "host" */
-	0x00, 0x00, 0x23, 0x84,                   /* port 9092 */
-	0x00, 0x00, 0x00, 0x01,                   /* 1 topic */
-	0x00, 0x03,                               /* UNKNOWN_TOPIC_OR_PARTITION */
-	0x00, 0x01, 't',                          /* "t" */
-	0x00, 0x00, 0x00, 0x01,                   /* 1 partition */
-	0x00, 0x00,                               /* no error */
-	0x00, 0x00, 0x00, 0x00,                   /* partition 0 */
-	0x00, 0x00, 0x00, 0x07,                   /* leader 7 */
+	0x00, 0x00, 0x00, 0x01,            /* 1 broker */
+	0x00, 0x00, 0x00, 0x07,            /* node 7 */
+	0x00, 0x04, 'h',  'o',  's',  't', /* "host" */
+	0x00, 0x00, 0x23, 0x84,            /* port 9092 */
+	0x00, 0x00, 0x00, 0x01,            /* 1 topic */
+	0x00, 0x03,                        /* UNKNOWN_TOPIC_OR_PARTITION */
+	0x00, 0x01, 't',                   /* "t" */
+	0x00, 0x00, 0x00, 0x01,            /* 1 partition */
+	0x00, 0x00,                        /* no error */
+	0x00, 0x00, 0x00, 0x00,            /* partition 0 */
+	0x00, 0x00, 0x00, 0x07,            /* leader 7 */
 	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x07, /* replicas [7] */
-	0x00, 0x00, 0x00, 0x00,                   /* isr [] */
+	0x00, 0x00, 0x00, 0x00,                         /* isr [] */
 };
 
 struct collect {
@@ -211,7 +210,8 @@ static int collect_visit(void *ctx, struct kp_wval *v)
 	else if (!strcmp(path, "Brokers.Port"))
 		c->port = (int32_t)v->i;
 	else if (!strcmp(path, "Brokers.Host"))
-		kp_str_copy(cur_segs, cur_nseg, &v->s, c->host, sizeof(c->host));
+		kp_str_copy(cur_segs, cur_nseg, &v->s, c->host,
+			    sizeof(c->host));
 	else if (!strcmp(path, "Topics.ErrorCode"))
 		c->topic_err = (int16_t)v->i;
 	else if (!strcmp(path, "Topics.Partitions.LeaderId"))
@@ -270,7 +270,8 @@ Test(walk, rewrite_metadata_v0_host)
 	struct kp_wbuf w = {out, sizeof(out), 0, 0};
 
 	kp_reader_init_buf(&r, &seg, md_v0, sizeof(md_v0), sizeof(md_v0));
-	cr_assert_eq(kp_walk_body(&r, m, 0, rename_host, NULL, &w, NULL), KP_OK);
+	cr_assert_eq(kp_walk_body(&r, m, 0, rename_host, NULL, &w, NULL),
+		     KP_OK);
 	cr_assert_eq(w.len, sizeof(md_v0) + 5);
 	kp_reader_init_buf(&r, &seg, out, w.len, w.len);
 	cur_segs = &seg;
@@ -321,8 +322,9 @@ Test(walk, rewrite_inside_tagged_field)
 	cr_assert_eq(count.len, w.len, "counting pass disagrees");
 	kp_reader_init_buf(&r, &seg, again, w.len, w.len);
 	seen = 0;
-	cr_assert_eq(kp_walk_body(&r, m, 10, rename_endpoint, &seen, NULL, NULL),
-		     KP_OK);
+	cr_assert_eq(
+		kp_walk_body(&r, m, 10, rename_endpoint, &seen, NULL, NULL),
+		KP_OK);
 	cr_assert_eq(seen, 2);
 }
 

@@ -1,0 +1,1 @@
+#include "kp_msg_data.h"

@@ -1,0 +1,5 @@
+#include <criterion/criterion.h>
+Test(placeholder_group, builds)
+{
+	cr_assert(1);
+}
