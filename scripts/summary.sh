@@ -1,0 +1,46 @@
+#!/bin/sh
+# Add up a `make check` run in build dir $1: Criterion's per-suite counts
+# (hidden by automake in tests/*.log) plus the script tests, then print
+# the failing logs and one line "N passed, N failed". Exit 1 on failures.
+set -eu
+dir=${1:-.}
+passed=0
+failed=0
+skipped=0
+for trs in $(find "$dir/tests" -name '*.trs' | sort); do
+	log=${trs%.trs}.log
+	res=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)
+	syn=$(grep -a 'Synthesis: Tested:' "$log" 2>/dev/null | tail -n 1 || true)
+	if [ -n "$syn" ]; then
+		p=$(echo "$syn" | sed 's/.*Passing: \([0-9]*\).*/\1/')
+		f=$(echo "$syn" | sed 's/.*Failing: \([0-9]*\).*/\1/')
+		c=$(echo "$syn" | sed 's/.*Crashing: \([0-9]*\).*/\1/')
+		# A suite that failed without counting a failing test (it
+		# died before its summary was complete) still counts once.
+		if [ "$res" != PASS ] && [ $((f + c)) = 0 ]; then
+			f=1
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f + c))
+		echo "$(basename "${trs%.trs}"): $p passed, $((f + c)) failed"
+	else
+		case $res in
+		PASS) passed=$((passed + 1)) ;;
+		SKIP) skipped=$((skipped + 1)) ;;
+		*) failed=$((failed + 1)) ;;
+		esac
+		echo "$(basename "${trs%.trs}"): $res"
+	fi
+	case $res in
+	PASS | SKIP) ;;
+	*)
+		echo "---- $log ----"
+		tail -n 60 "$log"
+		;;
+	esac
+	if [ "$res" = SKIP ]; then
+		echo "  SKIPPED: $(grep -a 'SKIP' "$log" | head -n 2 | tr '\n' ' ')"
+	fi
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
