@@ -136,6 +136,19 @@ static uint64_t read_be(struct kp_reader *r, size_t n)
 	uint8_t b[8];
 	uint64_t v = 0;
 
+	/* Fast path: the bytes lie inside the current segment (not reaching
+	 * its end, so the position needs no segment change) and the frame. */
+	if (!r->err && r->pos.seg < r->nseg &&
+	    r->segs[r->pos.seg].len - r->pos.off > n &&
+	    n <= r->limit - r->pos.abs) {
+		const uint8_t *p = r->segs[r->pos.seg].ptr + r->pos.off;
+
+		for (size_t i = 0; i < n; i++)
+			v = (v << 8) | p[i];
+		r->pos.off += (uint32_t)n;
+		r->pos.abs += n;
+		return v;
+	}
 	kp_read_bytes(r, b, n);
 	for (size_t i = 0; i < n; i++)
 		v = (v << 8) | b[i];

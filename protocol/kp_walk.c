@@ -174,11 +174,16 @@ static void walk_value(struct walk *w, const struct kp_field *f, int32_t index)
 	int compact = field_compact(w, f);
 	int nullable = kp_ver_in(w->version, f->nmin, f->nmax);
 
-	memset(&v, 0, sizeof(v));
+	/* Only what every value uses is cleared: d, uuid and s are set by
+	 * the types that have them (this runs once per field). */
 	v.ev = KP_WEV_VALUE;
 	v.f = f;
 	v.index = index;
 	v.compact = compact;
+	v.i = 0;
+	v.s.ptr = NULL;
+	v.s.len = 0;
+	v.replace = 0;
 	switch (f->type) {
 	case KP_T_BOOL:
 	case KP_T_INT8:
