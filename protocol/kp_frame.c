@@ -75,6 +75,22 @@ static int read_req_hdr(struct kp_reader *r, struct kp_req_hdr *h)
 	return KP_OK;
 }
 
+/* Produce: [v3+] nullable str transactional_id, i16 acks, ...
+ * acks=0 means the broker sends no response at all. */
+static int peek_produce_acks(struct kp_reader r, const struct kp_req_hdr *h,
+			     struct kp_frame *fr)
+{
+	int16_t acks;
+
+	if (h->api_version >= 3)
+		(void)kp_read_str(&r, h->hdr_version >= 2);
+	acks = kp_read_i16(&r);
+	if (r.err)
+		return r.err;
+	fr->no_response = acks == 0;
+	return KP_OK;
+}
+
 int kp_split_req(const struct kp_seg *segs, uint32_t nseg, size_t max_frame,
 		 struct kp_req_hdr *h, struct kp_frame *fr)
 {
@@ -88,6 +104,8 @@ int kp_split_req(const struct kp_seg *segs, uint32_t nseg, size_t max_frame,
 	}
 	rc = read_req_hdr(&r, h);
 	frame_close_hdr(&r, fr);
+	if (rc == KP_OK && h->api_key == KP_API_PRODUCE)
+		rc = peek_produce_acks(r, h, fr);
 	return rc;
 }
 

@@ -38,6 +38,8 @@ struct kp_frame {
 	size_t total;   /* 4 + size */
 	size_t hdr_len; /* 4 + header bytes: the body starts here */
 	struct kp_pos body;
+	int no_response; /* a request the broker will not answer (Produce
+			    with acks=0) */
 };
 
 /* Read a frame's size prefix. KP_OK; KP_NEED_MORE with fewer than 4 bytes;
@@ -47,10 +49,12 @@ int kp_frame_size(const struct kp_seg *segs, uint32_t nseg, size_t max_frame,
 		  int32_t *size) __attribute__((warn_unused_result));
 
 /* Split off a request's header: needs the size prefix and the header bytes
- * only, not the body. KP_OK fills h and fr. For an unknown API key or
- * version, the fixed part is filled, hdr_version is -1, fr->hdr_len covers
- * those 8 bytes, and KP_ERR_UNKNOWN_API or KP_ERR_UNSUPPORTED_VERSION is
- * returned: the frame can still be passed through as a byte count. */
+ * only, not the body -- except for Produce, where the bytes up to acks are
+ * needed too, to tell whether a response will come. KP_OK fills h and fr. For
+ * an unknown API key or version, the fixed part is filled, hdr_version is -1,
+ * fr->hdr_len covers those 8 bytes, and KP_ERR_UNKNOWN_API or
+ * KP_ERR_UNSUPPORTED_VERSION is returned: the frame can still be passed through
+ * as a byte count. */
 int kp_split_req(const struct kp_seg *segs, uint32_t nseg, size_t max_frame,
 		 struct kp_req_hdr *h, struct kp_frame *fr)
 	__attribute__((warn_unused_result));
