@@ -302,7 +302,9 @@ static void walk_field(struct walk *w, const struct kp_field *f)
 		emit(w, &v);
 		return;
 	}
-	/* A struct-typed field; nullable ones carry an int8 presence byte. */
+	/* A struct-typed field; nullable ones carry an int8 presence byte:
+	 * negative means null, anything else present (as Kafka's own
+	 * generated readers take it). */
 	v.ev = KP_WEV_STRUCT;
 	v.i = 1;
 	if (nullable) {
@@ -310,12 +312,8 @@ static void walk_field(struct walk *w, const struct kp_field *f)
 
 		if (r->err)
 			return;
-		if (present != 1 && present != -1) {
-			r->err = KP_ERR_MALFORMED;
-			return;
-		}
 		copy_since(w, start);
-		v.i = present;
+		v.i = present < 0 ? -1 : 1;
 	}
 	emit(w, &v);
 	if (v.i == 1) {
