@@ -35,11 +35,15 @@
 	} while (0)
 
 /* Claim the next element: a zeroed slot in storage, or the scratch slot
- * when storage is full (so the visitor can write unconditionally). */
+ * when storage is full (so the visitor can write unconditionally). The
+ * result has the element's pointer type. */
 #define KP_VEC_NEXT(vec, scratch)                                              \
-	((vec).total++,                                                        \
-	 ((vec).n < (vec).cap ? kp_zero(&(vec).v[(vec).n++], sizeof(*(vec).v)) \
-			      : kp_zero((scratch), sizeof(*(scratch)))))
+	((__typeof__((vec).v))((vec).total++,                                  \
+			       ((vec).n < (vec).cap                            \
+					? kp_zero(&(vec).v[(vec).n++],         \
+						  sizeof(*(vec).v))            \
+					: kp_zero((scratch),                   \
+						  sizeof(*(scratch))))))
 
 static inline void *kp_zero(void *p, size_t n)
 {
@@ -59,7 +63,8 @@ static inline int kp_in(const struct kp_wval *v, uint16_t depth,
 	       (depth == 0 || v->path[depth - 1] == parent);
 }
 
-/* 1 when v is the value of the field name directly inside parent. */
+/* 1 when v is the value of the field name directly inside parent. For a
+ * scalar array this matches each element (v->index >= 0). */
 static inline int kp_is(const struct kp_wval *v, uint16_t depth,
 			uint16_t parent, uint16_t name)
 {
