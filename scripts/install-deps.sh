@@ -7,7 +7,7 @@ set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config clang-format
 libevent-dev libjansson-dev libcriterion-dev
-librdkafka-dev kcat python3 python3-confluent-kafka python3-kafka
+librdkafka-dev kcat python3 python3-confluent-kafka python3-kafka python3-jsonschema
 tshark haproxy iptables iproute2"
 
 missing=""

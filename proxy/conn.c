@@ -1,0 +1,564 @@
+/*
+ * conn: accepting a client, connecting its upstream, backpressure between
+ * the two, and the end of a connection: one close function with a reason,
+ * which writes the conn.close record that tells the connection's life.
+ */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/dns.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "evlog.h"
+#include "kp_msg_group.h"
+#include "kp_schema.h"
+#include "procinfo.h"
+#include "proxy.h"
+
+static const char *const state_names[] = {
+	[CONN_CONNECTING] = "connecting", [CONN_ACTIVE] = "active",
+	[CONN_SASL_RAW] = "sasl_raw",     [CONN_OPAQUE] = "opaque",
+	[CONN_CLOSED] = "closed",
+};
+
+static const char *const by_names[] = {
+	[BY_NONE] = "none",
+	[BY_CLIENT] = "client",
+	[BY_BROKER] = "broker",
+	[BY_PROXY] = "proxy",
+};
+
+static void conn_up_connect(struct conn *c);
+
+static double tv_sec(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
+
+static double tv_diff(const struct timeval *a, const struct timeval *b)
+{
+	return tv_sec(a) - tv_sec(b);
+}
+
+static void addr_text(const struct sockaddr *sa, char *ip, size_t iplen,
+		      uint16_t *port)
+{
+	ip[0] = '\0';
+	*port = 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, ip, (socklen_t)iplen);
+		*port = ntohs(in->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, ip, (socklen_t)iplen);
+		*port = ntohs(in6->sin6_port);
+	}
+}
+
+void conn_set_state(struct conn *c, enum conn_state to, const char *why)
+{
+	if (c->state == to || c->state == CONN_CLOSED)
+		return;
+	proxy_logf(c->px, KC_LOG_DEBUG, "conn %llu: %s -> %s (%s)",
+		   (unsigned long long)c->id, state_names[c->state],
+		   state_names[to], why);
+	c->state = to;
+}
+
+/* ---- backpressure ---- */
+
+/* Reading from one side stops while the other side's output is above the
+ * high-water mark, and starts again when it drains below the low one. */
+static void side_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct side *other = bev == c->cli.bev ? &c->up : &c->cli;
+
+	if (c->state == CONN_CLOSED || c->state == CONN_CONNECTING)
+		return;
+	proxy_tick(c->px);
+	if (other->bev)
+		bufferevent_enable(other->bev, EV_READ);
+}
+
+static void cli_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	proxy_tick(c->px);
+	relay_client_readable(c);
+}
+
+static void up_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	proxy_tick(c->px);
+	relay_upstream_readable(c);
+}
+
+/* How a side ended, from a bufferevent event. */
+static const char *end_how(struct conn *c, struct side *s, short what)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+
+	if (what & BEV_EVENT_ERROR) {
+		int e = EVUTIL_SOCKET_ERROR();
+
+		if (e == ECONNRESET)
+			return "rst";
+		if (e == ETIMEDOUT)
+			return "timeout";
+		if (e == EPIPE)
+			return "broken_pipe";
+		return "error";
+	}
+	if (!kp_split_at_boundary(&s->split) || evbuffer_get_length(in) > 0)
+		return "mid_frame_eof";
+	return "fin";
+}
+
+static void cli_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	proxy_tick(c->px);
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		const char *how = end_how(c, &c->cli, what);
+
+		/* What the client sent before it left still goes upstream. */
+		if (c->state != CONN_CONNECTING)
+			relay_client_readable(c);
+		conn_close(c, BY_CLIENT, how, "client_closed", NULL);
+	}
+}
+
+static void up_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	proxy_tick(c->px);
+	if (what & BEV_EVENT_CONNECTED) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char ip[64];
+		uint16_t port;
+
+		if (getsockname(bufferevent_getfd(bev), (struct sockaddr *)&ss,
+				&len) == 0) {
+			addr_text((struct sockaddr *)&ss, ip, sizeof(ip),
+				  &port);
+			snprintf(c->up_local, sizeof(c->up_local), "%s:%u", ip,
+				 port);
+		}
+		c->connected = c->px->now;
+		conn_set_state(c, CONN_ACTIVE, "upstream connected");
+		bufferevent_enable(c->up.bev, EV_READ);
+		bufferevent_enable(c->cli.bev, EV_READ);
+		relay_client_readable(c);
+		return;
+	}
+	if (c->state == CONN_CONNECTING) {
+		int e = EVUTIL_SOCKET_ERROR();
+		int dns = bufferevent_socket_get_dns_error(bev);
+
+		snprintf(c->reason_detail, sizeof(c->reason_detail),
+			 "%s:%u: %s", c->up_host, c->up_port,
+			 dns ? evutil_gai_strerror(dns)
+			     : evutil_socket_error_to_string(e));
+		proxy_logf(c->px, KC_LOG_WARN, "conn %llu: upstream %s",
+			   (unsigned long long)c->id, c->reason_detail);
+		/* A bootstrap connection tries the next upstream. */
+		if (!c->broker && c->up_attempts < c->px->cfg.n_upstreams) {
+			bufferevent_free(c->up.bev);
+			c->up.bev = NULL;
+			conn_up_connect(c);
+			return;
+		}
+		conn_close(c, BY_PROXY, "connect_failed",
+			   e == ECONNREFUSED ? "upstream_refused"
+					     : "upstream_unreachable",
+			   c->reason_detail);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		const char *how = end_how(c, &c->up, what);
+
+		/* Deliver what the broker said before it left. */
+		relay_upstream_readable(c);
+		conn_close(c, BY_BROKER, how, "broker_closed", NULL);
+	}
+}
+
+/* ---- opening ---- */
+
+static void conn_up_connect(struct conn *c)
+{
+	struct proxy *px = c->px;
+	const struct kc_hostport *hp;
+
+	if (c->broker) {
+		hp = &c->broker->upstream;
+	} else {
+		hp = &px->cfg.upstreams[px->next_upstream %
+					px->cfg.n_upstreams];
+		px->next_upstream++;
+	}
+	c->up_attempts++;
+	snprintf(c->up_host, sizeof(c->up_host), "%s", hp->host);
+	c->up_port = hp->port;
+	c->up.bev = bufferevent_socket_new(px->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->up.bev) {
+		conn_close(c, BY_PROXY, "connect_failed", "out_of_memory",
+			   NULL);
+		return;
+	}
+	bufferevent_setcb(c->up.bev, up_read_cb, side_write_cb, up_event_cb, c);
+	bufferevent_setwatermark(c->up.bev, EV_WRITE, px->cfg.buffer_low, 0);
+	if (bufferevent_socket_connect_hostname(c->up.bev, px->dns, AF_UNSPEC,
+						c->up_host, c->up_port) < 0) {
+		/* Failures reported synchronously come through the event
+		 * callback too, unless the bufferevent could not start. */
+		if (c->state == CONN_CONNECTING && c->up.bev &&
+		    bufferevent_getfd(c->up.bev) < 0)
+			up_event_cb(c->up.bev, BEV_EVENT_ERROR, c);
+	}
+}
+
+static json_t *listener_json(const struct conn *c)
+{
+	json_t *l = json_object();
+
+	json_object_set_new(l, "kind",
+			    json_string(c->broker ? "broker" : "bootstrap"));
+	if (c->broker)
+		json_object_set_new(l, "broker_id",
+				    json_integer(c->broker->id));
+	json_object_set_new(l, "addr", json_string(c->local_ip));
+	json_object_set_new(l, "port", json_integer(c->local_port));
+	return l;
+}
+
+void conn_accept(struct proxy *px, struct broker *broker, int fd,
+		 const struct sockaddr *sa, int salen)
+{
+	struct conn *c;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	json_t *ev;
+
+	proxy_tick(px);
+	if (px->draining ||
+	    (px->cfg.max_connections > 0 &&
+	     px->n_conns >= (uint32_t)px->cfg.max_connections)) {
+		char ip[64];
+		uint16_t port;
+
+		addr_text(sa, ip, sizeof(ip), &port);
+		ev = evlog_event(&px->now, "conn.refused");
+		json_object_set_new(ev, "client_addr", json_string(ip));
+		json_object_set_new(ev, "client_port", json_integer(port));
+		json_object_set_new(ev, "reason",
+				    json_string(px->draining
+							? "shutdown"
+							: "max_connections"));
+		proxy_emit(px, ev);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->req_count = calloc((size_t)kp_api_count, sizeof(uint32_t));
+	if (!c || !c->req_count) {
+		proxy_logf(px, KC_LOG_ERROR, "accept: out of memory");
+		if (c)
+			free(c);
+		close(fd);
+		return;
+	}
+	c->px = px;
+	c->id = ++px->next_conn_id;
+	c->broker = broker;
+	c->state = CONN_CONNECTING;
+	c->pid = -1;
+	c->opened = px->now;
+	c->last_io = px->now;
+	c->quiet_since = px->now;
+	c->quiet = 1;
+	addr_text(sa, c->peer_ip, sizeof(c->peer_ip), &c->peer_port);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_text((struct sockaddr *)&ss, c->local_ip,
+			  sizeof(c->local_ip), &c->local_port);
+	if (px->cfg.proc_lookup)
+		procinfo_lookup((const struct sockaddr *)sa, salen,
+				(struct sockaddr *)&ss, len, &c->pid, c->comm,
+				sizeof(c->comm));
+	TAILQ_INSERT_TAIL(&px->conns, c, link);
+	px->n_conns++;
+
+	ev = evlog_event(&px->now, "conn.open");
+	json_object_set_new(ev, "conn", json_integer((json_int_t)c->id));
+	json_object_set_new(ev, "client_addr", json_string(c->peer_ip));
+	json_object_set_new(ev, "client_port", json_integer(c->peer_port));
+	json_object_set_new(ev, "listener", listener_json(c));
+	if (c->pid >= 0) {
+		json_object_set_new(ev, "pid", json_integer(c->pid));
+		json_object_set_new(ev, "comm", json_string(c->comm));
+	}
+	proxy_emit(px, ev);
+
+	c->cli.bev =
+		bufferevent_socket_new(px->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->cli.bev) {
+		close(fd);
+		conn_close(c, BY_PROXY, "error", "out_of_memory", NULL);
+		return;
+	}
+	bufferevent_setcb(c->cli.bev, cli_read_cb, side_write_cb, cli_event_cb,
+			  c);
+	bufferevent_setwatermark(c->cli.bev, EV_WRITE, px->cfg.buffer_low, 0);
+	/* Nothing is read from the client until its upstream is there. */
+	bufferevent_disable(c->cli.bev, EV_READ);
+	conn_up_connect(c);
+}
+
+void conn_join_session(struct conn *c)
+{
+	char key[320];
+
+	snprintf(key, sizeof(key), "%s|%s|%s", c->peer_ip, c->client_id,
+		 c->sw_name);
+	c->session = session_get(c->px, key);
+	if (c->session) {
+		c->session->open_conns++;
+		c->session->total_conns++;
+	}
+}
+
+/* ---- closing ---- */
+
+/* What the connection was for, from the APIs it carried. */
+static const char *conn_role(const struct conn *c, int32_t *node_id)
+{
+	uint32_t data = 0, coord = 0, other = 0;
+
+	for (int16_t k = 0; k < kp_api_count; k++) {
+		uint32_t n = c->req_count[k];
+
+		if (!n)
+			continue;
+		switch (k) {
+		case KP_API_PRODUCE:
+		case KP_API_FETCH:
+		case KP_API_LIST_OFFSETS:
+			data += n;
+			break;
+		case KP_API_API_VERSIONS:
+		case KP_API_SASL_HANDSHAKE:
+		case KP_API_SASL_AUTHENTICATE:
+			break; /* every connection carries these */
+		default:
+			if (kp_api_class(k) != KP_API_CLASS_OTHER)
+				coord += n;
+			else
+				other += n;
+			break;
+		}
+	}
+	if (!c->broker) {
+		*node_id = -1;
+		return "bootstrap";
+	}
+	*node_id = c->broker->id;
+	if (data)
+		return "data";
+	if (coord) {
+		*node_id = INT32_MAX - c->broker->id;
+		return "coordinator";
+	}
+	return "other";
+}
+
+static json_t *requests_json(const struct conn *c)
+{
+	json_t *o = json_object();
+
+	for (int16_t k = 0; k < kp_api_count; k++)
+		if (c->req_count[k])
+			json_object_set_new(o, kp_api_name(k),
+					    json_integer(c->req_count[k]));
+	if (c->req_unknown)
+		json_object_set_new(o, "Unknown", json_integer(c->req_unknown));
+	return o;
+}
+
+static json_t *errors_json(const struct conn *c)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; i < CONN_MAX_ERRCODES && c->errs[i].n; i++) {
+		const char *name = kp_error_name(c->errs[i].code);
+		char buf[24];
+
+		if (!name) {
+			snprintf(buf, sizeof(buf), "%d", c->errs[i].code);
+			name = buf;
+		}
+		json_object_set_new(o, name, json_integer(c->errs[i].n));
+	}
+	if (c->errs_other)
+		json_object_set_new(o, "other", json_integer(c->errs_other));
+	return o;
+}
+
+static json_t *close_record(struct conn *c)
+{
+	struct proxy *px = c->px;
+	json_t *ev = evlog_event(&px->now, "conn.close");
+	int32_t node_id;
+	const char *role = conn_role(c, &node_id);
+	char ts[40];
+	double idle;
+
+	json_object_set_new(ev, "conn", json_integer((json_int_t)c->id));
+	json_object_set_new(ev, "client_addr", json_string(c->peer_ip));
+	json_object_set_new(ev, "client_port", json_integer(c->peer_port));
+	json_object_set_new(ev, "listener", listener_json(c));
+	json_object_set_new(ev, "broker_id",
+			    c->broker ? json_integer(c->broker->id)
+				      : json_null());
+	json_object_set_new(ev, "upstream_addr", json_string(c->up_host));
+	json_object_set_new(ev, "upstream_port", json_integer(c->up_port));
+	evlog_ts(&c->opened, ts, sizeof(ts));
+	json_object_set_new(ev, "opened", json_string(ts));
+	evlog_ts(&px->now, ts, sizeof(ts));
+	json_object_set_new(ev, "closed", json_string(ts));
+	json_object_set_new(ev, "duration_s",
+			    json_real(tv_diff(&px->now, &c->opened)));
+	json_object_set_new(ev, "client_id",
+			    c->client_id[0] ? json_string(c->client_id)
+					    : json_null());
+	json_object_set_new(ev, "client_software_name",
+			    c->sw_name[0] ? json_string(c->sw_name)
+					  : json_null());
+	json_object_set_new(ev, "client_software_version",
+			    c->sw_version[0] ? json_string(c->sw_version)
+					     : json_null());
+	if (c->instance_id[0])
+		json_object_set_new(ev, "client_instance_id",
+				    json_string(c->instance_id));
+	if (c->session)
+		json_object_set_new(ev, "session",
+				    json_integer(c->session->id));
+	if (c->pid >= 0) {
+		json_object_set_new(ev, "pid", json_integer(c->pid));
+		json_object_set_new(ev, "comm", json_string(c->comm));
+	}
+	json_object_set_new(ev, "role", json_string(role));
+	json_object_set_new(ev, "client_node_id", json_integer(node_id));
+	json_object_set_new(ev, "mode", json_string(state_names[c->state]));
+	json_object_set_new(ev, "requests", requests_json(c));
+	json_object_set_new(ev, "responses", json_integer(c->responses));
+	json_object_set_new(ev, "bytes_from_client",
+			    json_integer((json_int_t)c->cli.bytes));
+	json_object_set_new(ev, "bytes_from_broker",
+			    json_integer((json_int_t)c->up.bytes));
+	json_object_set_new(ev, "errors", errors_json(c));
+	json_object_set_new(ev, "decode_problems",
+			    json_integer(c->decode_problems));
+	json_object_set_new(ev, "inexact_frames",
+			    json_integer(c->inexact_frames));
+	json_object_set_new(ev, "rewritten_responses",
+			    json_integer(c->rewritten));
+	idle = c->max_idle_s;
+	if (c->quiet && tv_diff(&px->now, &c->quiet_since) > idle)
+		idle = tv_diff(&px->now, &c->quiet_since);
+	json_object_set_new(ev, "max_idle_s", json_real(idle));
+	json_object_set_new(ev, "inflight_at_close", json_integer(c->q_len));
+	json_object_set_new(ev, "closed_by",
+			    json_string(by_names[c->closed_by]));
+	json_object_set_new(ev, "how", json_string(c->how));
+	json_object_set_new(ev, "reason", json_string(c->reason));
+	if (c->reason_detail[0])
+		json_object_set_new(ev, "detail",
+				    json_string(c->reason_detail));
+	return ev;
+}
+
+/* Hand what one side still holds to the other, then stop both. */
+static void side_free(struct side *s)
+{
+	if (s->bev) {
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+	}
+}
+
+void conn_close(struct conn *c, enum conn_by by, const char *how,
+		const char *reason, const char *detail)
+{
+	struct proxy *px = c->px;
+
+	if (c->state == CONN_CLOSED)
+		return;
+	proxy_tick(px);
+	if (!c->session)
+		conn_join_session(c);
+	c->closed_by = by;
+	c->how = how;
+	c->reason = reason;
+	if (detail && detail != c->reason_detail)
+		snprintf(c->reason_detail, sizeof(c->reason_detail), "%s",
+			 detail);
+	proxy_emit(px, close_record(c));
+	/* Bytes already relayed into an output buffer are flushed by the
+	 * kernel only if they reached the socket: a proxy-initiated close
+	 * happens between frames, so nothing handed over is lost. */
+	side_free(&c->cli);
+	side_free(&c->up);
+	if (c->session && c->session->open_conns)
+		c->session->open_conns--;
+	c->state = CONN_CLOSED;
+	TAILQ_REMOVE(&px->conns, c, link);
+	px->n_conns--;
+	TAILQ_INSERT_TAIL(&px->dead, c, link);
+	event_active(px->reaper, EV_TIMEOUT, 0);
+}
+
+void conn_free(struct conn *c)
+{
+	if (!c)
+		return;
+	for (uint32_t i = 0; i < c->q_len; i++) {
+		struct inflight *f = &c->q[(c->q_head + i) % c->q_cap];
+
+		if (f->detail)
+			json_decref(f->detail);
+	}
+	free(c->q);
+	free(c->req_count);
+	free(c);
+}
+
+void conn_janitor(struct conn *c)
+{
+	struct proxy *px = c->px;
+
+	if (c->state == CONN_CONNECTING &&
+	    tv_diff(&px->now, &c->opened) * 1000.0 >
+		    (double)px->cfg.connect_timeout_ms) {
+		snprintf(c->reason_detail, sizeof(c->reason_detail),
+			 "%s:%u: no answer in %u ms", c->up_host, c->up_port,
+			 (unsigned)px->cfg.connect_timeout_ms);
+		conn_close(c, BY_PROXY, "connect_timeout", "upstream_timeout",
+			   c->reason_detail);
+	}
+}
