@@ -437,6 +437,9 @@ static json_t *close_record(struct conn *c)
 				      : json_null());
 	json_object_set_new(ev, "upstream_addr", json_string(c->up_host));
 	json_object_set_new(ev, "upstream_port", json_integer(c->up_port));
+	json_object_set_new(ev, "upstream_local",
+			    c->up_local[0] ? json_string(c->up_local)
+					   : json_null());
 	evlog_ts(&c->opened, ts, sizeof(ts));
 	json_object_set_new(ev, "opened", json_string(ts));
 	evlog_ts(&px->now, ts, sizeof(ts));

@@ -51,6 +51,21 @@ void proxy_emit(struct proxy *px, json_t *ev)
 	if (evlog_emit(px->log, ev) < 0)
 		proxy_logf(px, KC_LOG_ERROR, "event log: write failed: %s",
 			   strerror(errno));
+	/* Events of one loop turn go out together, right after it. */
+	if (px->flusher && !px->flush_pending) {
+		px->flush_pending = 1;
+		event_active(px->flusher, EV_TIMEOUT, 0);
+	}
+}
+
+static void flusher_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy *px = arg;
+
+	px->flush_pending = 0;
+	if (evlog_flush(px->log) < 0)
+		proxy_logf(px, KC_LOG_ERROR, "event log: write failed: %s",
+			   strerror(errno));
 }
 
 static json_t *event(struct proxy *px, const char *name)
@@ -530,14 +545,15 @@ struct proxy *proxy_new(struct kc_config *cfg, int argc, char **argv, char *err,
 	port = listener_port(px->bootstrap, px->bootstrap_addr,
 			     sizeof(px->bootstrap_addr));
 	px->reaper = event_new(px->base, -1, 0, reaper_cb, px);
+	px->flusher = event_new(px->base, -1, 0, flusher_cb, px);
 	px->janitor = event_new(px->base, -1, EV_PERSIST, janitor_cb, px);
 	px->sig_hup = evsignal_new(px->base, SIGHUP, on_hup, px);
 	px->sig_term = evsignal_new(px->base, SIGTERM, on_term, px);
 	px->sig_int = evsignal_new(px->base, SIGINT, on_term, px);
 	jt.tv_sec = px->cfg.janitor_interval_ms / 1000;
 	jt.tv_usec = (px->cfg.janitor_interval_ms % 1000) * 1000;
-	if (!px->reaper || !px->janitor || !px->sig_hup || !px->sig_term ||
-	    !px->sig_int || event_add(px->janitor, &jt) < 0 ||
+	if (!px->reaper || !px->flusher || !px->janitor || !px->sig_hup ||
+	    !px->sig_term || !px->sig_int || event_add(px->janitor, &jt) < 0 ||
 	    event_add(px->sig_hup, NULL) < 0 ||
 	    event_add(px->sig_term, NULL) < 0 ||
 	    event_add(px->sig_int, NULL) < 0) {
@@ -615,6 +631,8 @@ void proxy_free(struct proxy *px)
 		event_free(px->drain);
 	if (px->reaper)
 		event_free(px->reaper);
+	if (px->flusher)
+		event_free(px->flusher);
 	if (px->janitor)
 		event_free(px->janitor);
 	if (px->sig_hup)

@@ -68,8 +68,10 @@ struct proxy {
 	uint32_t next_session_id;
 
 	struct event *janitor;
-	struct event *reaper; /* frees dead connections, outside callbacks */
-	struct event *drain;  /* while draining: closes what is idle */
+	struct event *reaper;  /* frees dead connections, outside callbacks */
+	struct event *flusher; /* writes the event log after each loop turn */
+	int flush_pending;
+	struct event *drain; /* while draining: closes what is idle */
 	struct event *sig_hup, *sig_term, *sig_int;
 	struct timeval now; /* cached clock, updated per callback */
 	int draining;
