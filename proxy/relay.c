@@ -55,6 +55,10 @@ static enum resp_rewrite resp_rewrite_of(int16_t key, int16_t version)
 	return RW_ADDRS;
 }
 
+/* rewrite_response(): a broker in the response has no local listener
+ * (none could be bound), so the response cannot be made safe. */
+#define RW_NO_LISTENER (-100)
+
 /* ---- segments out of an evbuffer ---- */
 
 struct peek {
@@ -660,8 +664,7 @@ static int rewrite_response(struct conn *c, const struct inflight *f,
 	if (rc != KP_OK && rc != KP_TRAILING)
 		return rc;
 	if (m.unmapped)
-		return KP_ERR_NOSPACE; /* a broker with no listener: see caller
-					*/
+		return RW_NO_LISTENER;
 	evbuffer_add(bufferevent_get_output(c->cli.bev), w.buf, w.len);
 	evbuffer_drain(in, total);
 	c->up.bytes += total;
@@ -752,9 +755,16 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 		}
 		peek_in(in, fr.total, &p);
 		rc = rewrite_response(c, f, how, &p, in, fr.total);
-		if (rc != KP_OK && rc != KP_TRAILING) {
+		if (rc == RW_NO_LISTENER) {
 			/* Never forward broker addresses unrewritten: the
 			 * client would go around the proxy. */
+			conn_close(c, BY_PROXY, "protocol_error",
+				   "broker_listener_unavailable",
+				   "a broker in the response has no local "
+				   "listener (see broker.listener errors)");
+			return -1;
+		}
+		if (rc != KP_OK && rc != KP_TRAILING) {
 			emit_decode_problem(c, "response", f->key, f->version,
 					    rc, &p);
 			conn_close(c, BY_PROXY, "protocol_error",
