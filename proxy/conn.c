@@ -254,6 +254,7 @@ void conn_accept(struct proxy *px, struct broker *broker, int fd,
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	json_t *ev;
+	int refused;
 
 	proxy_tick(px);
 	if (px->draining ||
@@ -303,6 +304,8 @@ void conn_accept(struct proxy *px, struct broker *broker, int fd,
 				sizeof(c->comm));
 	TAILQ_INSERT_TAIL(&px->conns, c, link);
 	px->n_conns++;
+	refused = rules_open(px->rules, c->id, c->peer_ip,
+			     broker ? broker->id : -1, proxy_now(px)) < 0;
 
 	ev = evlog_event(&px->now, "conn.open");
 	json_object_set_new(ev, "conn", json_integer((json_int_t)c->id));
@@ -325,9 +328,44 @@ void conn_accept(struct proxy *px, struct broker *broker, int fd,
 	bufferevent_setcb(c->cli.bev, cli_read_cb, side_write_cb, cli_event_cb,
 			  c);
 	bufferevent_setwatermark(c->cli.bev, EV_WRITE, px->cfg.buffer_low, 0);
+	if (refused) {
+		conn_close(c, BY_PROXY, "refused", "enforce.max_conns_addr",
+			   NULL);
+		return;
+	}
 	/* Nothing is read from the client until its upstream is there. */
 	bufferevent_disable(c->cli.bev, EV_READ);
 	conn_up_connect(c);
+}
+
+void conn_close_when_quiet(struct conn *c, const char *rule)
+{
+	if (c->state == CONN_CLOSED)
+		return;
+	c->close_rule = rule;
+	if (c->q_len == 0 && kp_split_at_boundary(&c->cli.split) &&
+	    kp_split_at_boundary(&c->up.split) && !c->cli.waiting &&
+	    !c->up.waiting)
+		conn_close(c, BY_PROXY, "fin", rule, NULL);
+}
+
+void conn_note_gap(struct conn *c, double gap)
+{
+	int min = 0;
+
+	if (gap > c->max_idle_s)
+		c->max_idle_s = gap;
+	if (gap < 1.0)
+		return;
+	if (c->n_gaps < 16) {
+		c->gaps[c->n_gaps++] = (float)gap;
+		return;
+	}
+	for (int i = 1; i < 16; i++)
+		if (c->gaps[i] < c->gaps[min])
+			min = i;
+	if (gap > c->gaps[min])
+		c->gaps[min] = (float)gap;
 }
 
 void conn_join_session(struct conn *c)
@@ -485,6 +523,17 @@ static json_t *close_record(struct conn *c)
 	if (c->quiet && tv_diff(&px->now, &c->quiet_since) > idle)
 		idle = tv_diff(&px->now, &c->quiet_since);
 	json_object_set_new(ev, "max_idle_s", json_real(idle));
+	{
+		json_t *gaps = json_array();
+
+		for (int i = 0; i < c->n_gaps; i++)
+			json_array_append_new(gaps, json_real(c->gaps[i]));
+		if (c->quiet && tv_diff(&px->now, &c->quiet_since) >= 1.0)
+			json_array_append_new(
+				gaps,
+				json_real(tv_diff(&px->now, &c->quiet_since)));
+		json_object_set_new(ev, "idle_gaps_s", gaps);
+	}
 	json_object_set_new(ev, "inflight_at_close", json_integer(c->q_len));
 	json_object_set_new(ev, "closed_by",
 			    json_string(by_names[c->closed_by]));
@@ -496,13 +545,58 @@ static json_t *close_record(struct conn *c)
 	return ev;
 }
 
-/* Hand what one side still holds to the other, then stop both. */
-static void side_free(struct side *s)
+/* A closed connection's side may still hold output for its peer (the
+ * broker's last response, say): it lingers until that is written, or
+ * until the janitor gives up on it, and only then is it freed. */
+static void linger_done(struct conn *c, struct side *s)
 {
-	if (s->bev) {
+	bufferevent_free(s->bev);
+	s->bev = NULL;
+	if (!c->cli.bev && !c->up.bev)
+		event_active(c->px->reaper, EV_TIMEOUT, 0);
+}
+
+static void linger_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		linger_done(c, bev == c->cli.bev ? &c->cli : &c->up);
+}
+
+static void linger_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	linger_done(c, bev == c->cli.bev ? &c->cli : &c->up);
+}
+
+static void side_close(struct conn *c, struct side *s, int gone)
+{
+	if (!s->bev)
+		return;
+	if (gone || evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
 		bufferevent_free(s->bev);
 		s->bev = NULL;
+		return;
 	}
+	bufferevent_disable(s->bev, EV_READ);
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+	bufferevent_setcb(s->bev, NULL, linger_write_cb, linger_event_cb, c);
+	bufferevent_enable(s->bev, EV_WRITE);
+}
+
+int conn_lingering(const struct conn *c)
+{
+	return c->cli.bev || c->up.bev;
+}
+
+void conn_linger_expire(struct conn *c)
+{
+	if (c->cli.bev)
+		linger_done(c, &c->cli);
+	if (c->up.bev)
+		linger_done(c, &c->up);
 }
 
 void conn_close(struct conn *c, enum conn_by by, const char *how,
@@ -522,11 +616,14 @@ void conn_close(struct conn *c, enum conn_by by, const char *how,
 		snprintf(c->reason_detail, sizeof(c->reason_detail), "%s",
 			 detail);
 	proxy_emit(px, close_record(c));
-	/* Bytes already relayed into an output buffer are flushed by the
-	 * kernel only if they reached the socket: a proxy-initiated close
-	 * happens between frames, so nothing handed over is lost. */
-	side_free(&c->cli);
-	side_free(&c->up);
+	rules_close(px->rules, c->id, by_names[by], how, c->q_len,
+		    proxy_now(px));
+	/* What one side said before the end still reaches the other: a
+	 * side that ended (its EOF or error closed the connection) is
+	 * freed, the other lingers until its output is written. */
+	side_close(c, &c->cli, by == BY_CLIENT);
+	side_close(c, &c->up, by == BY_BROKER);
+	c->closed_at = px->now;
 	if (c->session && c->session->open_conns)
 		c->session->open_conns--;
 	c->state = CONN_CLOSED;
@@ -540,6 +637,10 @@ void conn_free(struct conn *c)
 {
 	if (!c)
 		return;
+	if (c->cli.bev)
+		bufferevent_free(c->cli.bev);
+	if (c->up.bev)
+		bufferevent_free(c->up.bev);
 	for (uint32_t i = 0; i < c->q_len; i++) {
 		struct inflight *f = &c->q[(c->q_head + i) % c->q_cap];
 

@@ -108,7 +108,15 @@ struct conn {
 	uint8_t sasl_mech; /* for CONN_SASL_RAW: rounds left, see relay.c */
 	int sasl_rounds;
 
+	/* idle gaps of a second or more, the longest kept */
+	float gaps[16];
+	uint8_t n_gaps;
+
+	/* a rule asked for this connection to be closed once it is quiet */
+	const char *close_rule;
+
 	/* how it ended */
+	struct timeval closed_at;
 	enum conn_by closed_by;
 	const char *how;    /* "fin", "rst", "mid_frame_eof", ... */
 	const char *reason; /* machine-readable */
@@ -127,9 +135,21 @@ void conn_set_state(struct conn *c, enum conn_state to, const char *why);
 void conn_close(struct conn *c, enum conn_by by, const char *how,
 		const char *reason, const char *detail);
 
+/* A closed connection still writing out what one side said last. */
+int conn_lingering(const struct conn *c);
+/* Stop that now (the janitor, when it has taken too long). */
+void conn_linger_expire(struct conn *c);
+
 /* Free a closed connection (from the reaper, never inside its own
  * callbacks). */
 void conn_free(struct conn *c);
+
+/* Close c with the rule as reason as soon as nothing is in flight and
+ * both directions are between frames (now, if they already are). */
+void conn_close_when_quiet(struct conn *c, const char *rule);
+
+/* Record an idle gap of gap seconds. */
+void conn_note_gap(struct conn *c, double gap);
 
 /* Put c in its client session (source address + client id + software),
  * once those are known. */

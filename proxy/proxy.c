@@ -19,6 +19,7 @@
 #include "evlog.h"
 
 #define SESSIONS_MAX 4096
+#define LINGER_S     5 /* seconds a closed connection may write out its output */
 #define SESSION_KEEP_S                                                         \
 	3600 /* a session with no connections is forgotten                     \
 		after this long */
@@ -73,6 +74,58 @@ static json_t *event(struct proxy *px, const char *name)
 	proxy_tick(px);
 	return evlog_event(&px->now, name);
 }
+
+double proxy_now(const struct proxy *px)
+{
+	return (double)px->now.tv_sec + (double)px->now.tv_usec / 1e6;
+}
+
+struct conn *proxy_conn_find(struct proxy *px, uint64_t id)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &px->conns, link)
+	if (c->id == id)
+		return c;
+	return NULL;
+}
+
+int proxy_check_config(const struct kc_config *cfg, struct rules_config *rc,
+		       char *err, size_t errlen)
+{
+	rules_config_defaults(rc);
+	return rules_config_parse(rc, cfg->rules, err, errlen);
+}
+
+/* ---- rules ---- */
+
+static void on_finding(void *ctx, json_t *fields)
+{
+	struct proxy *px = ctx;
+	json_t *ev = evlog_event(&px->now, "finding");
+	json_t *conns = json_object_get(fields, "conns");
+	struct conn *c = NULL;
+
+	if (json_array_size(conns))
+		c = proxy_conn_find(px, (uint64_t)json_integer_value(
+						json_array_get(conns, 0)));
+	if (c && c->session)
+		json_object_set_new(ev, "session",
+				    json_integer(c->session->id));
+	json_object_update(ev, fields);
+	json_decref(fields);
+	proxy_emit(px, ev);
+}
+
+static void on_rule_close(void *ctx, uint64_t id, const char *rule)
+{
+	struct conn *c = proxy_conn_find(ctx, id);
+
+	if (c)
+		conn_close_when_quiet(c, rule);
+}
+
+static const struct rules_ops rules_ops = {on_finding, on_rule_close};
 
 /* ---- listeners ---- */
 
@@ -353,14 +406,23 @@ static void sessions_expire(struct proxy *px)
 static void reaper_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct proxy *px = arg;
-	struct conn *c;
+	struct conn *c, *next;
 
-	while ((c = TAILQ_FIRST(&px->dead))) {
+	for (c = TAILQ_FIRST(&px->dead); c; c = next) {
+		next = TAILQ_NEXT(c, link);
+		if (conn_lingering(c))
+			continue;
 		TAILQ_REMOVE(&px->dead, c, link);
 		conn_free(c);
 	}
-	if (px->draining && TAILQ_EMPTY(&px->conns))
+	if (px->draining && TAILQ_EMPTY(&px->conns) && TAILQ_EMPTY(&px->dead))
 		event_base_loopexit(px->base, NULL);
+}
+
+static double since(const struct timeval *now, const struct timeval *t)
+{
+	return (double)(now->tv_sec - t->tv_sec) +
+	       (double)(now->tv_usec - t->tv_usec) / 1e6;
 }
 
 static void janitor_cb(evutil_socket_t fd, short what, void *arg)
@@ -369,18 +431,21 @@ static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c, *next;
 
 	proxy_tick(px);
+	rules_tick(px->rules, proxy_now(px));
 	for (c = TAILQ_FIRST(&px->conns); c; c = next) {
 		next = TAILQ_NEXT(c, link);
 		conn_janitor(c);
 	}
 	sessions_expire(px);
+	/* Closed connections get a few seconds to write out their last
+	 * bytes. */
+	for (c = TAILQ_FIRST(&px->dead); c; c = next) {
+		next = TAILQ_NEXT(c, link);
+		if (conn_lingering(c) &&
+		    since(&px->now, &c->closed_at) > LINGER_S)
+			conn_linger_expire(c);
+	}
 	evlog_flush(px->log);
-}
-
-static double since(const struct timeval *now, const struct timeval *t)
-{
-	return (double)(now->tv_sec - t->tv_sec) +
-	       (double)(now->tv_usec - t->tv_usec) / 1e6;
 }
 
 /* While draining: close each connection once nothing is in flight on it,
@@ -451,18 +516,22 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct proxy *px = arg;
 	struct kc_config next;
+	struct rules_config rc;
 	char err[512] = "";
 	json_t *ev;
 
+	memset(&next, 0, sizeof(next));
 	ev = event(px, "config.reload");
 	if (kc_config_from_args(&next, px->argc, px->argv, err, sizeof(err)) !=
-	    0) {
+		    0 ||
+	    proxy_check_config(&next, &rc, err, sizeof(err)) != 0) {
 		json_object_set_new(ev, "ok", json_false());
 		json_object_set_new(ev, "error", json_string(err));
 		proxy_logf(px, KC_LOG_ERROR,
 			   "reload: %s; keeping the configuration in force",
 			   err);
 		proxy_emit(px, ev);
+		kc_config_release(&next);
 	} else {
 		char path_err[512] = "";
 		int new_path = strcmp(next.event_log, px->cfg.event_log) != 0;
@@ -481,6 +550,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 				 px->cfg.event_log);
 		kc_config_release(&px->cfg);
 		px->cfg = next;
+		px->rules_cfg = rc;
+		rules_reconfigure(px->rules, &px->rules_cfg);
 		json_object_set_new(ev, "ok", json_true());
 		if (path_err[0])
 			json_object_set_new(ev, "error", json_string(path_err));
@@ -512,6 +583,8 @@ struct proxy *proxy_new(struct kc_config *cfg, int argc, char **argv, char *err,
 		return NULL;
 	}
 	px->cfg = *cfg;
+	if (proxy_check_config(cfg, &px->rules_cfg, err, errlen) < 0)
+		goto fail;
 	px->argc = argc;
 	px->argv = argv;
 	TAILQ_INIT(&px->conns);
@@ -538,6 +611,11 @@ struct proxy *proxy_new(struct kc_config *cfg, int argc, char **argv, char *err,
 	px->log = evlog_new(px->cfg.event_log, err, errlen);
 	if (!px->log)
 		goto fail;
+	px->rules = rules_new(&px->rules_cfg, &rules_ops, px);
+	if (!px->rules) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	px->bootstrap = listen_on(px, px->cfg.listen.host, px->cfg.listen.port,
 				  on_accept_bootstrap, px, err, errlen);
 	if (!px->bootstrap)
@@ -643,6 +721,7 @@ void proxy_free(struct proxy *px)
 		event_free(px->sig_int);
 	if (px->dns)
 		evdns_base_free(px->dns, 0);
+	rules_free(px->rules);
 	evlog_free(px->log);
 	if (px->base)
 		event_base_free(px->base);

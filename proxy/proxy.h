@@ -14,6 +14,7 @@
 #include <sys/time.h>
 
 #include "config.h"
+#include "rules.h"
 
 struct conn;
 struct evlog;
@@ -50,6 +51,8 @@ struct proxy {
 	int argc;
 	char **argv; /* kept for SIGHUP reloads */
 	struct evlog *log;
+	struct rules *rules;
+	struct rules_config rules_cfg;
 
 	struct evconnlistener *bootstrap;
 	char bootstrap_addr[80];
@@ -90,6 +93,18 @@ struct proxy *proxy_new(struct kc_config *cfg, int argc, char **argv, char *err,
 /* Run until SIGTERM/SIGINT and the drain end. Returns the exit status. */
 int proxy_run(struct proxy *px);
 void proxy_free(struct proxy *px);
+
+/* Check what proxy_new() would refuse in a configuration that parsed:
+ * the rules settings. 0, or -1 with err set. */
+int proxy_check_config(const struct kc_config *cfg, struct rules_config *rc,
+		       char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* The open connection with this id, or NULL. */
+struct conn *proxy_conn_find(struct proxy *px, uint64_t id);
+
+/* The cached clock as seconds. */
+double proxy_now(const struct proxy *px);
 
 /* Refresh the cached clock. */
 void proxy_tick(struct proxy *px);

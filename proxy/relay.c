@@ -109,10 +109,7 @@ static double tv_diff(const struct timeval *a, const struct timeval *b)
 static void note_busy(struct conn *c)
 {
 	if (c->quiet) {
-		double gap = tv_diff(&c->px->now, &c->quiet_since);
-
-		if (gap > c->max_idle_s)
-			c->max_idle_s = gap;
+		conn_note_gap(c, tv_diff(&c->px->now, &c->quiet_since));
 		c->quiet = 0;
 	}
 }
@@ -413,9 +410,26 @@ static json_t *observe_request(struct conn *c, const struct kp_req_hdr *h,
 
 /* ---- requests ---- */
 
+/* A request by which a member leaves its group: LeaveGroup, or a
+ * ConsumerGroupHeartbeat with a negative member epoch (held whole, p). */
+static int leaving(struct conn *c, const struct kp_req_hdr *h,
+		   const struct peek *p, int whole)
+{
+	struct kp_consumergroupheartbeat_req o;
+
+	if (h->api_key == KP_API_LEAVE_GROUP)
+		return 1;
+	if (h->api_key != KP_API_CONSUMER_GROUP_HEARTBEAT || !whole)
+		return 0;
+	return kp_consumergroupheartbeat_req_decode(
+		       p->seg, p->n, c->px->cfg.max_frame, &o) == KP_OK &&
+	       o.member_epoch < 0;
+}
+
 static int want_request_body(const struct conn *c, int16_t key)
 {
 	switch (key) {
+	case KP_API_CONSUMER_GROUP_HEARTBEAT:
 	case KP_API_API_VERSIONS:
 	case KP_API_SASL_HANDSHAKE:
 	case KP_API_PUSH_TELEMETRY:
@@ -496,8 +510,22 @@ static int request_frame(struct conn *c, struct evbuffer *in)
 	} else {
 		c->req_unknown++;
 	}
-	if (!c->session && c->cli.frames >= 1)
+	if (!c->session && c->cli.frames >= 1) {
 		conn_join_session(c);
+		if (rules_identify(px->rules, c->id, c->client_id, c->sw_name,
+				   c->sw_version, proxy_now(px)) < 0) {
+			/* Refused before its first request is relayed. */
+			json_decref(detail);
+			conn_close(c, BY_PROXY, "refused",
+				   c->close_rule ? c->close_rule
+						 : "enforce.max_conns_session",
+				   NULL);
+			return -1;
+		}
+	}
+	rules_request(px->rules, c->id, h.api_key, !fr.no_response,
+		      leaving(c, &h, &p, rc == KP_OK && p.len >= fr.total),
+		      proxy_now(px));
 	note_busy(c);
 	if (!fr.no_response) {
 		if (inflight_push(c, &h, (uint32_t)fr.total, detail) < 0) {
@@ -608,6 +636,28 @@ static uint8_t *scratch(struct proxy *px, size_t need)
 	return px->scratch;
 }
 
+/* Tell the rules which topics a Metadata response did not know. */
+static void report_unknown_topics(struct conn *c, const struct inflight *f,
+				  const struct peek *p)
+{
+	struct kp_md_topic t[64];
+	struct kp_metadata_resp o = {.topics = {t, 64}};
+	int rc = kp_metadata_resp_decode(p->seg, p->n, c->px->cfg.max_frame,
+					 f->version, &o);
+
+	if (rc != KP_OK && rc != KP_TRAILING)
+		return;
+	for (uint32_t i = 0; i < o.topics.n; i++) {
+		char name[256];
+
+		if (t[i].error != 3 || t[i].name.len <= 0)
+			continue; /* UNKNOWN_TOPIC_OR_PARTITION only */
+		kp_str_copy(p->seg, p->n, &t[i].name, name, sizeof(name));
+		rules_unknown_topic(c->px->rules, c->id, name,
+				    proxy_now(c->px));
+	}
+}
+
 /* Rewrite the whole response in p and queue it to the client. */
 static int rewrite_response(struct conn *c, const struct inflight *f,
 			    enum resp_rewrite how, struct peek *p,
@@ -629,6 +679,8 @@ static int rewrite_response(struct conn *c, const struct inflight *f,
 				     f->version, &o);
 		if (rc != KP_OK && rc != KP_TRAILING)
 			return rc;
+		if (f->key == KP_API_METADATA)
+			report_unknown_topics(c, f, p);
 		for (uint32_t i = 0; i < o.addrs.n; i++) {
 			char host[256];
 
@@ -813,12 +865,19 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 	json_decref(errors);
 	json_decref(f->detail);
 	f->detail = NULL;
+	rules_response(px->rules, c->id, f->key, proxy_now(px));
 	inflight_pop(c);
 	note_quiet_if_idle(c);
 	/* The handshake answer still goes out as the frame it is; what
 	 * follows it on both sides is raw tokens. */
 	if (sasl_raw)
 		conn_set_state(c, CONN_SASL_RAW, "SaslHandshake v0");
+	/* A close a rule asked for happens once the connection is quiet. */
+	if (c->close_rule && kp_split_at_boundary(&c->up.split)) {
+		conn_close_when_quiet(c, c->close_rule);
+		if (c->state == CONN_CLOSED)
+			return -1;
+	}
 	/* Room in the queue again: the client may be read. */
 	if (c->q_len == INFLIGHT_MAX - 1)
 		bufferevent_enable(c->cli.bev, EV_READ);
