@@ -13,6 +13,7 @@
 int main(int argc, char **argv)
 {
 	struct kc_config cfg;
+	struct rules_config rules_cfg;
 	struct proxy *px;
 	char err[1024] = "";
 	int rc;
@@ -24,6 +25,12 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "kafka-conntrace: %s\n", err);
 		fprintf(stderr, "Try 'kafka-conntrace --help'.\n");
+		return 2;
+	}
+	if (proxy_check_config(&cfg, &rules_cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "kafka-conntrace: %s%s%s\n", cfg.config_path,
+			cfg.config_path[0] ? ": " : "", err);
+		kc_config_release(&cfg);
 		return 2;
 	}
 	px = proxy_new(&cfg, argc, argv, err, sizeof(err));
