@@ -1229,7 +1229,9 @@ static int opt_validate(const struct kc_config *c, const struct opt *o,
 		return 0;
 	}
 	case KC_T_UPSTREAMS:
-		if (c->n_upstreams < 1)
+		/* Transparent mode needs none: connections go where they were
+		 * headed; the list then names the bootstrap addresses. */
+		if (c->n_upstreams < 1 && !c->transparent)
 			return fail(err, errlen,
 				    "missing --%s %s (or \"%s\" in the config "
 				    "file)",
@@ -1311,7 +1313,7 @@ int kc_config_validate(const struct kc_config *c, char *err, size_t errlen)
 	/* Clients reconnect to the address the proxy advertises for each
 	 * broker; 0.0.0.0 or :: there would send them nowhere useful. */
 	adv = c->advertised_host[0] ? c->advertised_host : c->listen.host;
-	if (host_is_wildcard(adv)) {
+	if (host_is_wildcard(adv) && !c->transparent) {
 		if (c->advertised_host[0])
 			return fail(err, errlen,
 				    "%s %s is a wildcard address, which "

@@ -104,6 +104,10 @@ enum kc_opt_type {
 	  KC_T_MS, "1000", 10, 60000, "MS", "period of the timeout sweep")     \
 	X(proc_lookup, "no-proc", "proc_lookup", KC_T_NOFLAG, "true", 0, 0,    \
 	  "", "do not look up client pids in /proc")                           \
+	X(transparent, "transparent", "transparent", KC_T_FLAG, "false", 0, 0, \
+	  "", "relay redirected connections to their destination")             \
+	X(mark, "mark", "mark", KC_T_COUNT, "0", 0, INT32_MAX, "N",            \
+	  "SO_MARK of upstream sockets (transparent mode)")                    \
 	X(rules, NULL, "rules", KC_T_JSON, "", 0, 0, "",                       \
 	  "reserved for the rules module")                                     \
 	X(admin, NULL, "admin", KC_T_JSON, "", 0, 0, "",                       \
@@ -134,6 +138,8 @@ struct kc_config {
 	int drain_timeout_ms;
 	int janitor_interval_ms;
 	bool proc_lookup;
+	bool transparent; /* redirected connections, no address rewriting */
+	int mark;         /* SO_MARK on upstream sockets, 0: none */
 	json_t *rules; /* owned reference or NULL; reserved, not interpreted */
 	json_t *admin; /* owned reference or NULL; reserved, not interpreted */
 	char config_path[KC_PATH_MAX]; /* --config as given, or "" */

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/netfilter_ipv4.h>
 #include <event2/buffer.h>
 #include <event2/dns.h>
 #include <stdio.h>
@@ -200,10 +201,82 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg)
 
 /* ---- opening ---- */
 
+/* Where a redirected connection was headed: SO_ORIGINAL_DST (IPv4) or
+ * IP6T_SO_ORIGINAL_DST (IPv6, option 80 at SOL_IPV6). A connection that
+ * was not redirected reports our own address. */
+static void original_dst(struct conn *c, int fd)
+{
+	socklen_t len = sizeof(c->orig_dst);
+	int rc;
+
+	memset(&c->orig_dst, 0, sizeof(c->orig_dst));
+	rc = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &c->orig_dst, &len);
+	if (rc < 0) {
+		len = sizeof(c->orig_dst);
+		rc = getsockopt(fd, SOL_IPV6, 80, &c->orig_dst, &len);
+	}
+	if (rc < 0)
+		return;
+	c->orig_dst_len = len;
+	addr_text((struct sockaddr *)&c->orig_dst, c->orig_ip,
+		  sizeof(c->orig_ip), &c->orig_port);
+	/* Our own address: a client that came straight to the listener. */
+	if (strcmp(c->orig_ip, c->local_ip) == 0 &&
+	    c->orig_port == c->local_port)
+		return;
+	c->transparent = 1;
+}
+
+/* Transparent mode: connect to the original destination, from a socket
+ * carrying the configured mark so the redirect rules let it pass. */
+static void conn_up_connect_orig(struct conn *c)
+{
+	struct proxy *px = c->px;
+	int fd;
+
+	c->up_attempts++;
+	snprintf(c->up_host, sizeof(c->up_host), "%s", c->orig_ip);
+	c->up_port = c->orig_port;
+	fd = socket(c->orig_dst.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    (px->cfg.mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &px->cfg.mark,
+					sizeof(px->cfg.mark)) < 0) ||
+	    evutil_make_socket_nonblocking(fd) < 0) {
+		snprintf(c->reason_detail, sizeof(c->reason_detail),
+			 "upstream socket%s: %s",
+			 px->cfg.mark ? " (SO_MARK needs CAP_NET_ADMIN)" : "",
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		conn_close(c, BY_PROXY, "connect_failed", "upstream_socket",
+			   c->reason_detail);
+		return;
+	}
+	c->up.bev = bufferevent_socket_new(px->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->up.bev) {
+		close(fd);
+		conn_close(c, BY_PROXY, "connect_failed", "out_of_memory",
+			   NULL);
+		return;
+	}
+	bufferevent_setcb(c->up.bev, up_read_cb, side_write_cb, up_event_cb, c);
+	bufferevent_setwatermark(c->up.bev, EV_WRITE, px->cfg.buffer_low, 0);
+	if (bufferevent_socket_connect(c->up.bev,
+				       (struct sockaddr *)&c->orig_dst,
+				       (int)c->orig_dst_len) < 0 &&
+	    c->state == CONN_CONNECTING && c->up.bev)
+		up_event_cb(c->up.bev, BEV_EVENT_ERROR, c);
+}
+
 static void conn_up_connect(struct conn *c)
 {
 	struct proxy *px = c->px;
 	const struct kc_hostport *hp;
+
+	if (c->transparent) {
+		conn_up_connect_orig(c);
+		return;
+	}
 
 	if (c->broker) {
 		hp = &c->broker->upstream;
@@ -238,12 +311,20 @@ static json_t *listener_json(const struct conn *c)
 	json_t *l = json_object();
 
 	json_object_set_new(l, "kind",
-			    json_string(c->broker ? "broker" : "bootstrap"));
+			    json_string(c->transparent ? "transparent"
+					: c->broker    ? "broker"
+						       : "bootstrap"));
 	if (c->broker)
 		json_object_set_new(l, "broker_id",
 				    json_integer(c->broker->id));
 	json_object_set_new(l, "addr", json_string(c->local_ip));
 	json_object_set_new(l, "port", json_integer(c->local_port));
+	if (c->transparent) {
+		json_object_set_new(l, "original_addr",
+				    json_string(c->orig_ip));
+		json_object_set_new(l, "original_port",
+				    json_integer(c->orig_port));
+	}
 	return l;
 }
 
@@ -298,6 +379,8 @@ void conn_accept(struct proxy *px, struct broker *broker, int fd,
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
 		addr_text((struct sockaddr *)&ss, c->local_ip,
 			  sizeof(c->local_ip), &c->local_port);
+	if (px->cfg.transparent && !broker)
+		original_dst(c, fd);
 	if (px->cfg.proc_lookup)
 		procinfo_lookup((const struct sockaddr *)sa, salen,
 				(struct sockaddr *)&ss, len, &c->pid, c->comm,
@@ -331,6 +414,13 @@ void conn_accept(struct proxy *px, struct broker *broker, int fd,
 	if (refused) {
 		conn_close(c, BY_PROXY, "refused", "enforce.max_conns_addr",
 			   NULL);
+		return;
+	}
+	if (px->cfg.transparent && !broker && !c->transparent &&
+	    px->cfg.n_upstreams == 0) {
+		conn_close(c, BY_PROXY, "refused", "not_redirected",
+			   "transparent mode: this connection was not "
+			   "redirected and no upstream is configured");
 		return;
 	}
 	/* Nothing is read from the client until its upstream is there. */
@@ -376,12 +466,69 @@ void conn_join_session(struct conn *c)
 		 c->sw_name);
 	c->session = session_get(c->px, key);
 	if (c->session) {
+		c->first_in_session = c->session->open_conns == 0;
 		c->session->open_conns++;
 		c->session->total_conns++;
 	}
 }
 
 /* ---- closing ---- */
+
+/* Requests a bootstrap connection carries and nothing else. */
+static int bootstrap_only(const struct conn *c)
+{
+	static const int16_t ok[] = {
+		KP_API_API_VERSIONS,
+		KP_API_METADATA,
+		KP_API_FIND_COORDINATOR,
+		KP_API_INIT_PRODUCER_ID,
+		KP_API_SASL_HANDSHAKE,
+		KP_API_SASL_AUTHENTICATE,
+		KP_API_GET_TELEMETRY_SUBSCRIPTIONS,
+	};
+
+	for (int16_t k = 0; k < kp_api_count; k++) {
+		int allowed = 0;
+
+		for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++)
+			allowed |= ok[i] == k;
+		if (c->req_count[k] && !allowed)
+			return 0;
+	}
+	return c->req_unknown == 0;
+}
+
+/* Transparent mode has no bootstrap listener: the first connection of a
+ * client session to a configured bootstrap address, or the first that
+ * carried only bootstrap requests, is the bootstrap connection; a broker
+ * is known by its address from the Metadata the proxy saw. */
+static const char *transparent_role(const struct conn *c, int32_t *node_id,
+				    uint32_t data, uint32_t coord)
+{
+	const struct proxy *px = c->px;
+	const struct broker *b =
+		broker_by_addr(c->px, c->orig_ip, c->orig_port);
+	int configured = 0;
+
+	for (int i = 0; i < px->cfg.n_upstreams; i++)
+		configured |=
+			px->cfg.upstreams[i].port == c->orig_port &&
+			strcmp(px->cfg.upstreams[i].host, c->orig_ip) == 0;
+	*node_id = b ? b->id : -1;
+	if (c->first_in_session &&
+	    (configured || (!data && !coord && bootstrap_only(c)))) {
+		*node_id = -1;
+		return "bootstrap";
+	}
+	if (data)
+		return "data";
+	if (coord) {
+		if (b)
+			*node_id = INT32_MAX - b->id;
+		return "coordinator";
+	}
+	return "other";
+}
 
 /* What the connection was for, from the APIs it carried. */
 static const char *conn_role(const struct conn *c, int32_t *node_id)
@@ -411,6 +558,8 @@ static const char *conn_role(const struct conn *c, int32_t *node_id)
 			break;
 		}
 	}
+	if (c->transparent)
+		return transparent_role(c, node_id, data, coord);
 	if (!c->broker) {
 		*node_id = -1;
 		return "bootstrap";
@@ -470,9 +619,16 @@ static json_t *close_record(struct conn *c)
 	json_object_set_new(ev, "client_addr", json_string(c->peer_ip));
 	json_object_set_new(ev, "client_port", json_integer(c->peer_port));
 	json_object_set_new(ev, "listener", listener_json(c));
-	json_object_set_new(ev, "broker_id",
-			    c->broker ? json_integer(c->broker->id)
-				      : json_null());
+	{
+		const struct broker *b =
+			c->broker ? c->broker
+			: c->transparent
+				? broker_by_addr(px, c->orig_ip, c->orig_port)
+				: NULL;
+
+		json_object_set_new(ev, "broker_id",
+				    b ? json_integer(b->id) : json_null());
+	}
 	json_object_set_new(ev, "upstream_addr", json_string(c->up_host));
 	json_object_set_new(ev, "upstream_port", json_integer(c->up_port));
 	json_object_set_new(ev, "upstream_local",

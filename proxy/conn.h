@@ -80,6 +80,14 @@ struct conn {
 	char comm[32];
 	struct session *session;
 
+	/* transparent mode: where the client was headed */
+	int transparent;
+	struct sockaddr_storage orig_dst;
+	socklen_t orig_dst_len;
+	char orig_ip[64];
+	uint16_t orig_port;
+	int first_in_session; /* no other connection of its session was open */
+
 	/* upstream */
 	char up_host[256];
 	uint16_t up_port;

@@ -223,6 +223,22 @@ static uint16_t listener_port(struct evconnlistener *l, char *addr, size_t len)
 	return port;
 }
 
+/* An advertised host name, as the address clients will connect to. */
+static void resolve_ip(const char *host, char *ip, size_t len)
+{
+	struct evutil_addrinfo hints, *res = NULL;
+
+	snprintf(ip, len, "%s", host);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (evutil_getaddrinfo(host, NULL, &hints, &res) == 0 && res) {
+		uint16_t port;
+
+		sockaddr_text(res->ai_addr, ip, len, &port);
+		evutil_freeaddrinfo(res);
+	}
+}
+
 /* ---- brokers ---- */
 
 static size_t broker_index(struct proxy *px, int32_t id, int *found)
@@ -332,6 +348,17 @@ struct broker *broker_learn(struct proxy *px, int32_t id, const char *host,
 		(px->n_brokers - i) * sizeof(*px->brokers));
 	px->brokers[i] = b;
 	px->n_brokers++;
+	resolve_ip(host, b->upstream_ip, sizeof(b->upstream_ip));
+	if (px->cfg.transparent) {
+		/* Nothing to listen for: clients reach brokers directly,
+		 * through the redirect. The broker is only named. */
+		ev = event(px, "broker.seen");
+		json_object_set_new(ev, "broker_id", json_integer(id));
+		json_object_set_new(ev, "upstream_addr", json_string(host));
+		json_object_set_new(ev, "upstream_port", json_integer(port));
+		proxy_emit(px, ev);
+		return b;
+	}
 	ev = event(px, "broker.listener");
 	json_object_set_new(ev, "broker_id", json_integer(id));
 	json_object_set_new(ev, "upstream_addr", json_string(host));
@@ -349,6 +376,20 @@ struct broker *broker_learn(struct proxy *px, int32_t id, const char *host,
 	}
 	proxy_emit(px, ev);
 	return b->lst ? b : NULL;
+}
+
+const struct broker *broker_by_addr(const struct proxy *px, const char *ip,
+				    uint16_t port)
+{
+	for (size_t i = 0; i < px->n_brokers; i++) {
+		const struct broker *b = px->brokers[i];
+
+		if (b->upstream.port == port &&
+		    (strcmp(b->upstream.host, ip) == 0 ||
+		     strcmp(b->upstream_ip, ip) == 0))
+			return b;
+	}
+	return NULL;
 }
 
 /* ---- sessions ---- */

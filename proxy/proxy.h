@@ -27,8 +27,9 @@ struct broker {
 	int32_t id;
 	struct kc_hostport upstream;
 	struct evconnlistener *lst;
-	uint16_t port;      /* the local listener's port */
-	char bind_addr[64]; /* the local listener's address, as text */
+	uint16_t port;        /* the local listener's port */
+	char bind_addr[64];   /* the local listener's address, as text */
+	char upstream_ip[64]; /* upstream.host resolved, for transparent mode */
 	struct proxy *px;
 };
 
@@ -115,6 +116,11 @@ struct broker *broker_find(struct proxy *px, int32_t id);
  * exists. NULL when the listener cannot be bound (logged). */
 struct broker *broker_learn(struct proxy *px, int32_t id, const char *host,
 			    uint16_t port);
+
+/* The broker advertised at ip:port (its address as advertised, or as
+ * resolved when it was learned), or NULL. */
+const struct broker *broker_by_addr(const struct proxy *px, const char *ip,
+				    uint16_t port);
 
 /* Emit an event to the log (steals ev). */
 void proxy_emit(struct proxy *px, json_t *ev);

@@ -658,6 +658,29 @@ static void report_unknown_topics(struct conn *c, const struct inflight *f,
 	}
 }
 
+/* Note every broker a response advertises (their local listeners are
+ * made unless in transparent mode). */
+static int learn_brokers(struct conn *c, const struct inflight *f,
+			 const struct peek *p)
+{
+	struct kp_addr a[256];
+	struct kp_addrs o = {.addrs = {a, 256}};
+	int rc = kp_addrs_decode(p->seg, p->n, c->px->cfg.max_frame, f->key,
+				 f->version, &o);
+
+	if (rc != KP_OK && rc != KP_TRAILING)
+		return rc;
+	for (uint32_t i = 0; i < o.addrs.n; i++) {
+		char host[256];
+
+		if (a[i].node_id < 0 || a[i].port <= 0 || a[i].port > 65535)
+			continue;
+		kp_str_copy(p->seg, p->n, &a[i].host, host, sizeof(host));
+		broker_learn(c->px, a[i].node_id, host, (uint16_t)a[i].port);
+	}
+	return rc;
+}
+
 /* Rewrite the whole response in p and queue it to the client. */
 static int rewrite_response(struct conn *c, const struct inflight *f,
 			    enum resp_rewrite how, struct peek *p,
@@ -670,28 +693,13 @@ static int rewrite_response(struct conn *c, const struct inflight *f,
 	int rc;
 
 	if (how == RW_ADDRS) {
-		struct kp_addr a[256];
-		struct kp_addrs o = {.addrs = {a, 256}};
-
 		/* Learn every broker first, so each has a listener to be
 		 * mapped to. */
-		rc = kp_addrs_decode(p->seg, p->n, px->cfg.max_frame, f->key,
-				     f->version, &o);
-		if (rc != KP_OK && rc != KP_TRAILING)
-			return rc;
 		if (f->key == KP_API_METADATA)
 			report_unknown_topics(c, f, p);
-		for (uint32_t i = 0; i < o.addrs.n; i++) {
-			char host[256];
-
-			if (a[i].node_id < 0 || a[i].port <= 0 ||
-			    a[i].port > 65535)
-				continue;
-			kp_str_copy(p->seg, p->n, &a[i].host, host,
-				    sizeof(host));
-			broker_learn(px, a[i].node_id, host,
-				     (uint16_t)a[i].port);
-		}
+		rc = learn_brokers(c, f, p);
+		if (rc != KP_OK && rc != KP_TRAILING)
+			return rc;
 		rc = kp_addrs_rewrite(p->seg, p->n, px->cfg.max_frame, f->key,
 				      f->version, map_addr, &m, &count, &n);
 	} else {
@@ -790,7 +798,9 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 		if (rc == KP_NEED_MORE)
 			return 0;
 	}
-	how = rc == KP_OK ? resp_rewrite_of(f->key, f->version) : RW_NONE;
+	how = rc == KP_OK && !c->transparent
+		      ? resp_rewrite_of(f->key, f->version)
+		      : RW_NONE;
 	if (how != RW_NONE) {
 		if (fr.total > px->cfg.max_rewrite_frame) {
 			snprintf(c->reason_detail, sizeof(c->reason_detail),
@@ -839,6 +849,13 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 			d.errors = errors = json_object();
 		rc = kp_walk_resp(p.seg, p.n, px->cfg.max_frame, f->key,
 				  f->version, detail_visit, &d, &h, &st);
+		if ((rc == KP_OK || rc == KP_TRAILING) &&
+		    f->key == KP_API_METADATA) {
+			/* Transparent mode rewrites nothing, but still learns
+			 * the brokers and which topics do not exist. */
+			report_unknown_topics(c, f, &p);
+			learn_brokers(c, f, &p);
+		}
 		if (rc != KP_OK && rc != KP_TRAILING)
 			emit_decode_problem(c, "response", f->key, f->version,
 					    rc, &p);
