@@ -21,6 +21,10 @@
 #include "procinfo.h"
 #include "proxy.h"
 
+/* Seconds without a connection after which a client session's next
+ * connection starts a new client instance. */
+#define SESSION_GAP_S 10.0
+
 static const char *const state_names[] = {
 	[CONN_CONNECTING] = "connecting", [CONN_ACTIVE] = "active",
 	[CONN_SASL_RAW] = "sasl_raw",     [CONN_OPAQUE] = "opaque",
@@ -466,7 +470,14 @@ void conn_join_session(struct conn *c)
 		 c->sw_name);
 	c->session = session_get(c->px, key);
 	if (c->session) {
-		c->first_in_session = c->session->open_conns == 0;
+		/* The first connection of a client instance: its session had
+		 * none open, and none closed moments ago (kafka-python closes
+		 * its bootstrap connection just before using the next). */
+		c->first_in_session =
+			c->session->open_conns == 0 &&
+			(c->session->total_conns == 0 ||
+			 tv_diff(&c->px->now, &c->session->last_close) >
+				 SESSION_GAP_S);
 		c->session->open_conns++;
 		c->session->total_conns++;
 	}
@@ -782,6 +793,8 @@ void conn_close(struct conn *c, enum conn_by by, const char *how,
 	c->closed_at = px->now;
 	if (c->session && c->session->open_conns)
 		c->session->open_conns--;
+	if (c->session)
+		c->session->last_close = px->now;
 	c->state = CONN_CLOSED;
 	TAILQ_REMOVE(&px->conns, c, link);
 	px->n_conns--;

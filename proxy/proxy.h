@@ -42,6 +42,7 @@ struct session {
 	uint32_t open_conns;
 	uint64_t total_conns;
 	struct timeval last_seen;
+	struct timeval last_close;
 	char key[320];
 };
 
