@@ -713,8 +713,9 @@ static json_t *close_record(struct conn *c)
 }
 
 /* A closed connection's side may still hold output for its peer (the
- * broker's last response, say): it lingers until that is written, or
- * until the janitor gives up on it, and only then is it freed. */
+ * broker's last response, say): it lingers until that is written and the
+ * peer has closed, or until the janitor gives up on it (LINGER_S), and
+ * only then is it freed. */
 static void linger_done(struct conn *c, struct side *s)
 {
 	bufferevent_free(s->bev);
@@ -725,10 +726,23 @@ static void linger_done(struct conn *c, struct side *s)
 
 static void linger_write_cb(struct bufferevent *bev, void *arg)
 {
+/* Once what was queued for this side is written, say so with a FIN, and
+ * keep reading (and dropping) until the peer closes too: closing a socket
+ * with unread bytes would send an RST, and the peer's kernel would throw
+ * away what its application had not read yet. */
 	struct conn *c = arg;
 
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		linger_done(c, bev == c->cli.bev ? &c->cli : &c->up);
+		shutdown(bufferevent_getfd(bev), SHUT_WR);
+	(void)c;
+}
+
+static void linger_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	evbuffer_drain(in, evbuffer_get_length(in));
+	(void)arg;
 }
 
 static void linger_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -742,15 +756,20 @@ static void side_close(struct conn *c, struct side *s, int gone)
 {
 	if (!s->bev)
 		return;
-	if (gone || evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
+	if (gone) {
 		bufferevent_free(s->bev);
 		s->bev = NULL;
 		return;
 	}
-	bufferevent_disable(s->bev, EV_READ);
 	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-	bufferevent_setcb(s->bev, NULL, linger_write_cb, linger_event_cb, c);
-	bufferevent_enable(s->bev, EV_WRITE);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, 0);
+	bufferevent_setcb(s->bev, linger_read_cb, linger_write_cb,
+			  linger_event_cb, c);
+	evbuffer_drain(bufferevent_get_input(s->bev),
+		       evbuffer_get_length(bufferevent_get_input(s->bev)));
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+		shutdown(bufferevent_getfd(s->bev), SHUT_WR);
 }
 
 int conn_lingering(const struct conn *c)

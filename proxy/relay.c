@@ -246,8 +246,9 @@ static void copy_str(const struct peek *p, const struct kp_str *s, char *buf,
 }
 
 struct detail_ctx {
-	json_t *topics; /* [{"topic": name, "partitions": [..]}] */
-	json_t *cur;    /* partitions array of the current topic */
+	json_t *topics;       /* [{"topic": name, "partitions": [..]}] */
+	json_t *cur;          /* partitions array of the current topic */
+	uint16_t topic_depth; /* depth of the current topic's name */
 	const struct peek *p;
 	struct conn *c; /* error codes are counted here (responses) */
 	json_t *errors; /* {"CODE_NAME": n} for the request event */
@@ -287,9 +288,9 @@ static int detail_visit(void *ctx, struct kp_wval *v)
 		}
 		return KP_OK;
 	}
-	if (!d->topics)
+	if (!d->topics || v->depth == 0)
 		return KP_OK;
-	if (v->depth == 1 && name_has(v->path[0], "Topic") &&
+	if (name_has(v->path[v->depth - 1], "Topic") &&
 	    (v->f->name == KP_FN_NAME || v->f->name == KP_FN_TOPIC ||
 	     v->f->name == KP_FN_TOPIC_NAME) &&
 	    v->f->type == KP_T_STRING) {
@@ -301,12 +302,18 @@ static int detail_visit(void *ctx, struct kp_wval *v)
 		d->cur = json_array();
 		json_object_set_new(t, "partitions", d->cur);
 		json_array_append_new(d->topics, t);
-	} else if (v->depth == 2 && d->cur &&
-		   name_has(v->path[1], "Partition") &&
-		   (v->f->name == KP_FN_PARTITION ||
-		    v->f->name == KP_FN_PARTITION_INDEX ||
-		    v->f->name == KP_FN_INDEX) &&
-		   v->f->type == KP_T_INT32) {
+		d->topic_depth = v->depth;
+	} else if (d->cur && v->f->type == KP_T_INT32 &&
+		   ((v->depth == d->topic_depth + 1 &&
+		     name_has(v->path[v->depth - 1], "Partition") &&
+		     (v->f->name == KP_FN_PARTITION ||
+		      v->f->name == KP_FN_PARTITION_INDEX ||
+		      v->f->name == KP_FN_INDEX)) ||
+		    (v->depth == d->topic_depth && v->index >= 0 &&
+		     (v->f->name == KP_FN_PARTITION_INDEXES ||
+		      v->f->name == KP_FN_PARTITIONS)))) {
+		/* Partitions as structs (Partitions[].PartitionIndex) or as
+		 * a plain array (OffsetFetch's PartitionIndexes). */
 		json_array_append_new(d->cur, json_integer(v->i));
 	}
 	return KP_OK;
@@ -818,6 +825,18 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 		peek_in(in, fr.total, &p);
 		rc = rewrite_response(c, f, how, &p, in, fr.total);
 		if (rc == RW_NO_LISTENER) {
+		{
+			/* Its error codes count like any response's. */
+			struct detail_ctx d = {.c = c, .p = &p};
+			struct kp_resp_hdr h2;
+
+			if (px->cfg.log_requests)
+				d.errors = errors = json_object();
+			if (kp_walk_resp(p.seg, p.n, px->cfg.max_frame, f->key,
+					 f->version, detail_visit, &d, &h2,
+					 NULL) < 0)
+				c->decode_problems++;
+		}
 			/* Never forward broker addresses unrewritten: the
 			 * client would go around the proxy. */
 			conn_close(c, BY_PROXY, "protocol_error",
@@ -826,6 +845,7 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 				   "listener (see broker.listener errors)");
 			return -1;
 		}
+			json_decref(errors);
 		if (rc != KP_OK && rc != KP_TRAILING) {
 			emit_decode_problem(c, "response", f->key, f->version,
 					    rc, &p);
@@ -833,6 +853,7 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 				   "unrewritable_response", NULL);
 			return -1;
 		}
+			json_decref(errors);
 		if (rc == KP_TRAILING)
 			c->inexact_frames++;
 	} else if (rc == KP_OK && fr.total <= DECODE_HOLD_MAX) {

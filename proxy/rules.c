@@ -131,7 +131,8 @@ struct rconn {
 	double opened;
 	double quiet_since; /* nothing in flight since */
 	uint32_t inflight;
-	uint32_t fetch_inflight; /* long polls among them */
+	uint32_t crit_inflight; /* requests that hand data over (Produce,
+				   offset commits, transaction steps) */
 	uint32_t data, group, txn;
 	unsigned fired;
 };
@@ -167,7 +168,7 @@ struct rsession {
 	struct topic_count topics[8];
 	struct broker_close closes[16];
 	int joined, left;
-	uint32_t exit_inflight, exit_fetch, exit_rst, exit_client;
+	uint32_t exit_inflight, exit_other, exit_rst, exit_client;
 	unsigned fired;
 };
 
@@ -183,8 +184,15 @@ struct raddr {
 #define CONN_BUCKETS    4096
 #define SESSION_BUCKETS 1024
 
+struct pending {
+	uint64_t conn;
+	const char *rule; /* a catalog id: static */
+};
+
 struct rules {
 	struct rules_config cfg;
+	struct pending *pending; /* closes to ask for after a sweep */
+	size_t n_pending, cap_pending;
 	struct rules_ops ops;
 	void *ctx;
 	struct rconn *conns[CONN_BUCKETS];
@@ -518,6 +526,7 @@ void rules_free(struct rules *r)
 			free(a);
 		}
 	}
+	free(r->pending);
 	free(r);
 }
 
@@ -597,10 +606,23 @@ static void act_close(struct rules *r, struct rconn *c, const char *id,
 						? "close"
 						: "would_close"));
 	emit(r, f);
-	if (r->cfg.mode == RULES_ENFORCE) {
-		c->fired |= F_CLOSING;
-		r->ops.close(r->ctx, c->id, id);
+	if (r->cfg.mode != RULES_ENFORCE)
+		return;
+	c->fired |= F_CLOSING;
+	/* Asked for after the sweep: the host's close comes back here
+	 * (rules_close) and frees c. */
+	if (r->n_pending == r->cap_pending) {
+		size_t cap = r->cap_pending ? r->cap_pending * 2 : 16;
+		struct pending *p = realloc(r->pending, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		r->pending = p;
+		r->cap_pending = cap;
 	}
+	r->pending[r->n_pending].conn = c->id;
+	r->pending[r->n_pending].rule = id;
+	r->n_pending++;
 }
 
 static struct rconn *conn_get(struct rules *r, uint64_t id)
@@ -900,6 +922,22 @@ int rules_identify(struct rules *r, uint64_t id, const char *client_id,
 	return 0;
 }
 
+/* Requests whose answer says the client's data was taken. */
+static int hands_over(int16_t key)
+{
+	switch (key) {
+	case KP_API_PRODUCE:
+	case KP_API_OFFSET_COMMIT:
+	case KP_API_TXN_OFFSET_COMMIT:
+	case KP_API_END_TXN:
+	case KP_API_ADD_PARTITIONS_TO_TXN:
+	case KP_API_ADD_OFFSETS_TO_TXN:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void quiet_check(struct rconn *c, double now)
 {
 	if (c->inflight == 0)
@@ -917,7 +955,7 @@ void rules_request(struct rules *r, uint64_t id, int16_t api_key,
 		return;
 	if (expects_response) {
 		c->inflight++;
-		c->fetch_inflight += api_key == KP_API_FETCH;
+		c->crit_inflight += hands_over(api_key);
 	} else {
 		quiet_check(c, now);
 	}
@@ -987,8 +1025,8 @@ void rules_response(struct rules *r, uint64_t id, int16_t api_key, double now)
 		return;
 	if (c->inflight)
 		c->inflight--;
-	if (api_key == KP_API_FETCH && c->fetch_inflight)
-		c->fetch_inflight--;
+	if (hands_over(api_key) && c->crit_inflight)
+		c->crit_inflight--;
 	quiet_check(c, now);
 }
 
@@ -1037,17 +1075,17 @@ static void session_ended(struct rules *r, struct rsession *s)
 
 	if (!s->exit_client)
 		return; /* the proxy or the broker ended it */
-	/* Abrupt: a reset, requests other than long polls left unanswered,
-	 * or a group member gone with its fetches in flight and no leave. */
+	/* Abrupt: a reset, data handed over and left unanswered, or a
+	 * group member gone with requests in flight and no leave. */
 	abrupt = s->exit_rst || s->exit_inflight ||
-		 (s->exit_fetch && s->joined && !s->left);
+		 (s->exit_other && s->joined && !s->left);
 	if (abrupt && enabled(r, "exit.abrupt")) {
 		f = finding(r, "exit.abrupt", s, NULL);
 		json_object_set_new(
 			f, "evidence",
 			json_pack("{s:i, s:i, s:i, s:b, s:b}",
-				  "inflight_at_close", s->exit_inflight,
-				  "fetches_in_flight", s->exit_fetch, "resets",
+				  "unanswered_data_requests", s->exit_inflight,
+				  "other_in_flight", s->exit_other, "resets",
 				  s->exit_rst, "joined_group", s->joined,
 				  "left_group", s->left));
 		emit(r, f);
@@ -1070,7 +1108,7 @@ static void session_ended(struct rules *r, struct rsession *s)
 					      s->left));
 		emit(r, f);
 	}
-	s->exit_inflight = s->exit_fetch = s->exit_rst = s->exit_client = 0;
+	s->exit_inflight = s->exit_other = s->exit_rst = s->exit_client = 0;
 	s->joined = s->left = 0;
 }
 
@@ -1124,11 +1162,12 @@ void rules_close(struct rules *r, uint64_t id, const char *closed_by,
 		remember_close(s, c, !(by_client && !strcmp(how, "fin")), now);
 		if (by_client) {
 			/* The engine's own count, by API: a Fetch long poll
-			 * left in flight is how librdkafka always closes. */
+			 * or a heartbeat left in flight is how librdkafka
+			 * closes; a Produce or a commit is not. */
 			(void)inflight;
 			s->exit_client++;
-			s->exit_inflight += c->inflight - c->fetch_inflight;
-			s->exit_fetch += c->fetch_inflight;
+			s->exit_inflight += c->crit_inflight;
+			s->exit_other += c->inflight - c->crit_inflight;
 			s->exit_rst += !strcmp(how, "rst");
 		}
 		if (by_client && c->broker >= 0 &&
@@ -1260,6 +1299,9 @@ void rules_tick(struct rules *r, double now)
 	for (int i = 0; i < CONN_BUCKETS; i++)
 		for (struct rconn *c = r->conns[i]; c; c = c->hnext)
 			tick_conn(r, c, now);
+	for (size_t i = 0; i < r->n_pending; i++)
+		r->ops.close(r->ctx, r->pending[i].conn, r->pending[i].rule);
+	r->n_pending = 0;
 	/* Forget sessions and addresses that have been quiet a long time. */
 	for (int i = 0; i < SESSION_BUCKETS; i++) {
 		struct rsession **sp = &r->sessions[i];
