@@ -724,12 +724,12 @@ static void linger_done(struct conn *c, struct side *s)
 		event_active(c->px->reaper, EV_TIMEOUT, 0);
 }
 
-static void linger_write_cb(struct bufferevent *bev, void *arg)
-{
 /* Once what was queued for this side is written, say so with a FIN, and
  * keep reading (and dropping) until the peer closes too: closing a socket
  * with unread bytes would send an RST, and the peer's kernel would throw
  * away what its application had not read yet. */
+static void linger_write_cb(struct bufferevent *bev, void *arg)
+{
 	struct conn *c = arg;
 
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)

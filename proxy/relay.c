@@ -300,9 +300,9 @@ static int detail_visit(void *ctx, struct kp_wval *v)
 		copy_str(d->p, &v->s, name, sizeof(name));
 		json_object_set_new(t, "topic", json_string(name));
 		d->cur = json_array();
+		d->topic_depth = v->depth;
 		json_object_set_new(t, "partitions", d->cur);
 		json_array_append_new(d->topics, t);
-		d->topic_depth = v->depth;
 	} else if (d->cur && v->f->type == KP_T_INT32 &&
 		   ((v->depth == d->topic_depth + 1 &&
 		     name_has(v->path[v->depth - 1], "Partition") &&
@@ -823,8 +823,6 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 			return 0;
 		}
 		peek_in(in, fr.total, &p);
-		rc = rewrite_response(c, f, how, &p, in, fr.total);
-		if (rc == RW_NO_LISTENER) {
 		{
 			/* Its error codes count like any response's. */
 			struct detail_ctx d = {.c = c, .p = &p};
@@ -837,23 +835,25 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 					 NULL) < 0)
 				c->decode_problems++;
 		}
+		rc = rewrite_response(c, f, how, &p, in, fr.total);
+		if (rc == RW_NO_LISTENER) {
 			/* Never forward broker addresses unrewritten: the
 			 * client would go around the proxy. */
 			conn_close(c, BY_PROXY, "protocol_error",
 				   "broker_listener_unavailable",
 				   "a broker in the response has no local "
 				   "listener (see broker.listener errors)");
+			json_decref(errors);
 			return -1;
 		}
-			json_decref(errors);
 		if (rc != KP_OK && rc != KP_TRAILING) {
 			emit_decode_problem(c, "response", f->key, f->version,
 					    rc, &p);
 			conn_close(c, BY_PROXY, "protocol_error",
 				   "unrewritable_response", NULL);
+			json_decref(errors);
 			return -1;
 		}
-			json_decref(errors);
 		if (rc == KP_TRAILING)
 			c->inexact_frames++;
 	} else if (rc == KP_OK && fr.total <= DECODE_HOLD_MAX) {

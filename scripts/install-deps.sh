@@ -33,3 +33,13 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
 fi
+
+# node-rdkafka 3.6.1 for the integration tests (the librdkafka 2.12 mock
+# broker and client), from tests/peers/package-lock.json. It compiles its
+# bundled librdkafka: about 2 minutes; JOBS must stay unset (a parallel
+# make breaks that build).
+peers="$(cd "$(dirname "$0")/.." && pwd)/tests/peers"
+if [ ! -f "$peers/node_modules/node-rdkafka/build/Release/node-librdkafka.node" ]; then
+	echo "install-deps: npm ci in $peers (node-rdkafka, ~2 min)"
+	(cd "$peers" && env -u JOBS npm ci --no-audit --no-fund)
+fi
