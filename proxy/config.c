@@ -56,6 +56,7 @@ static const struct opt opts[] = {KC_CONFIG_SETTINGS(OPT_SETTING)
 #define MEMBER(f) (&((struct kc_config *)0)->f)
 #define STORED_AS_KC_T_HOSTPORT(f)                                             \
 	_Generic(MEMBER(f), struct kc_hostport * : 1, default : 0)
+#define STORED_AS_KC_T_ADDR_OPT(f) STORED_AS_KC_T_HOSTPORT(f)
 #define STORED_AS_KC_T_UPSTREAMS(f)                                            \
 	_Generic(MEMBER(f), struct kc_hostport(*)[KC_MAX_UPSTREAMS] : 1,       \
 		 default : 0)
@@ -81,6 +82,7 @@ KC_CONFIG_SETTINGS(OPT_CHECK)
 /* What each type accepts in the JSON file, for "must be ..." messages. */
 static const char *const type_expect[] = {
 	[KC_T_HOSTPORT] = "a string \"HOST:PORT\"",
+	[KC_T_ADDR_OPT] = "a string \"HOST:PORT\"",
 	[KC_T_UPSTREAMS] = ("an array of \"HOST:PORT\" strings, or one "
 			    "string \"HOST:PORT,HOST:PORT\""),
 	[KC_T_PATH] = "a string (a file name, or \"-\")",
@@ -582,6 +584,7 @@ static int opt_set_text(struct kc_config *c, const struct opt *o, const char *s,
 
 	switch (o->type) {
 	case KC_T_HOSTPORT:
+	case KC_T_ADDR_OPT:
 		return hostport_parse(s, p, msg, n);
 	case KC_T_UPSTREAMS:
 		return upstreams_add(c, s, msg, n);
@@ -1205,6 +1208,21 @@ static bool host_is_wildcard(const char *h)
 	return false;
 }
 
+/* 127.0.0.0/8, ::1 or "localhost": reachable from this host only. */
+static bool host_is_loopback(const char *h)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (!strcmp(h, "localhost"))
+		return true;
+	if (inet_pton(AF_INET, h, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, h, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return false;
+}
+
 /* One setting on its own: present if required, well-formed, in range. */
 static int opt_validate(const struct kc_config *c, const struct opt *o,
 			char *err, size_t errlen)
@@ -1215,9 +1233,12 @@ static int opt_validate(const struct kc_config *c, const struct opt *o,
 	int i;
 
 	switch (o->type) {
-	case KC_T_HOSTPORT: {
+	case KC_T_HOSTPORT:
+	case KC_T_ADDR_OPT: {
 		const struct kc_hostport *hp = p;
 
+		if (hp->port == 0 && o->type == KC_T_ADDR_OPT)
+			return 0; /* off */
 		if (hp->port == 0)
 			return fail(err, errlen,
 				    "missing --%s %s (or \"%s\" in the config "
@@ -1249,7 +1270,7 @@ static int opt_validate(const struct kc_config *c, const struct opt *o,
 					    opt_name(o).s, i + 1);
 		return 0;
 	case KC_T_PATH:
-		if (!*(const char *)p)
+		if (!*(const char *)p && o->def[0])
 			return fail(err, errlen, "%s: the file name is empty",
 				    opt_name(o).s);
 		return 0;
@@ -1324,6 +1345,15 @@ int kc_config_validate(const struct kc_config *c, char *err, size_t errlen)
 			    "clients cannot connect to: set %s",
 			    adv, opt_name(OPT_OF(advertised_host)).s);
 	}
+	/* The admin API shows client addresses and ids: beyond this host,
+	 * only to whoever holds the token. */
+	if (c->admin_listen.port && !c->admin_token_file[0] &&
+	    !host_is_loopback(c->admin_listen.host))
+		return fail(err, errlen,
+			    "%s %s is not a loopback address: set %s too",
+			    opt_name(OPT_OF(admin_listen)).s,
+			    c->admin_listen.host,
+			    opt_name(OPT_OF(admin_token_file)).s);
 	return 0;
 }
 

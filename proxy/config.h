@@ -40,8 +40,11 @@ enum kc_log_level {
  * compile time against the struct member the table names). */
 enum kc_opt_type {
 	KC_T_HOSTPORT,  /* "HOST:PORT" or "[V6]:PORT"; struct kc_hostport */
+	KC_T_ADDR_OPT,  /* as KC_T_HOSTPORT, but optional: unset (port 0) is
+			   off */
 	KC_T_UPSTREAMS, /* list of HOST:PORT; upstreams[] and n_upstreams */
-	KC_T_PATH,      /* a file name; char[KC_PATH_MAX] */
+	KC_T_PATH,      /* a file name; char[KC_PATH_MAX]; optional when
+			   its default is "" */
 	KC_T_HOST,      /* a host name or address, no port; char[KC_HOST_MAX] */
 	KC_T_PORTS,     /* "LO-HI", or "0"; struct kc_portrange */
 	KC_T_FLAG,      /* bool; the flag (no value) sets it true */
@@ -111,7 +114,13 @@ enum kc_opt_type {
 	X(rules, NULL, "rules", KC_T_JSON, "", 0, 0, "",                       \
 	  "reserved for the rules module")                                     \
 	X(admin, NULL, "admin", KC_T_JSON, "", 0, 0, "",                       \
-	  "reserved for the admin API")
+	  "admin API options (doc/admin.md)")                                  \
+	X(admin_listen, "admin", "admin_listen", KC_T_ADDR_OPT, "", 0, 0,      \
+	  "HOST:PORT", "serve the admin API and live page here [off]")         \
+	X(admin_token_file, "admin-token-file", "admin_token_file", KC_T_PATH, \
+	  "", 0, 0, "FILE", "admin API bearer token, read from FILE")          \
+	X(web_root, "web-root", "web_root", KC_T_PATH, "", 0, 0, "DIR",        \
+	  "files of the live page [the installed ones]")
 
 /* Command-line only. Y(flag, type, metavar, help) */
 #define KC_CONFIG_ACTIONS(Y)                                                   \
@@ -141,8 +150,11 @@ struct kc_config {
 	bool transparent; /* redirected connections, no address rewriting */
 	int mark;         /* SO_MARK on upstream sockets, 0: none */
 	json_t *rules; /* owned reference or NULL; reserved, not interpreted */
-	json_t *admin; /* owned reference or NULL; reserved, not interpreted */
-	char config_path[KC_PATH_MAX]; /* --config as given, or "" */
+	json_t *admin; /* owned reference or NULL; read by admin.c */
+	struct kc_hostport admin_listen;    /* port 0: no admin API */
+	char admin_token_file[KC_PATH_MAX]; /* "": no token */
+	char web_root[KC_PATH_MAX];         /* "": the installed files */
+	char config_path[KC_PATH_MAX];      /* --config as given, or "" */
 };
 
 /* Set every setting to its default. Holds no references afterwards; it
@@ -169,7 +181,8 @@ int kc_config_load_file(struct kc_config *c, const char *path, char *err,
 
 /* Check the merged settings: listen and an upstream are set, every value
  * is in range, buffer_low < buffer_high, max_rewrite_frame <= max_frame,
- * and the address advertised to clients is not a wildcard. 0 or -1. */
+ * the address advertised to clients is not a wildcard, and an admin API
+ * off the loopback interface has a token. 0 or -1. */
 int kc_config_validate(const struct kc_config *c, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 

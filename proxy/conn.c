@@ -18,6 +18,7 @@
 #include "evlog.h"
 #include "kp_msg_group.h"
 #include "kp_schema.h"
+#include "metrics.h"
 #include "procinfo.h"
 #include "proxy.h"
 
@@ -404,6 +405,7 @@ void conn_accept(struct proxy *px, struct broker *broker, int fd,
 		json_object_set_new(ev, "comm", json_string(c->comm));
 	}
 	proxy_emit(px, ev);
+	metrics_on_open(px, c);
 
 	c->cli.bev =
 		bufferevent_socket_new(px->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -542,7 +544,7 @@ static const char *transparent_role(const struct conn *c, int32_t *node_id,
 }
 
 /* What the connection was for, from the APIs it carried. */
-static const char *conn_role(const struct conn *c, int32_t *node_id)
+const char *conn_role(const struct conn *c, int32_t *node_id)
 {
 	uint32_t data = 0, coord = 0, other = 0;
 
@@ -802,6 +804,7 @@ void conn_close(struct conn *c, enum conn_by by, const char *how,
 		snprintf(c->reason_detail, sizeof(c->reason_detail), "%s",
 			 detail);
 	proxy_emit(px, close_record(c));
+	metrics_on_close(px, c);
 	rules_close(px->rules, c->id, by_names[by], how, c->q_len,
 		    proxy_now(px));
 	/* What one side said before the end still reaches the other: a

@@ -163,6 +163,12 @@ void conn_note_gap(struct conn *c, double gap);
  * once those are known. */
 void conn_join_session(struct conn *c);
 
+/* What the connection is for ("bootstrap", "data", "coordinator",
+ * "other"), from the APIs it carried so far, and the node id the client
+ * gives it: what its conn.close record says (metrics and the admin API
+ * ask it of open connections too). */
+const char *conn_role(const struct conn *c, int32_t *node_id);
+
 /* Periodic work for one connection (from the janitor). */
 void conn_janitor(struct conn *c);
 

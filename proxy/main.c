@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "proxy.h"
+#include "report.h"
 
 int main(int argc, char **argv)
 {
@@ -19,6 +20,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return report_main(argc - 1, argv + 1);
 	rc = kc_config_from_args(&cfg, argc, argv, err, sizeof(err));
 	if (rc == 1)
 		return 0;

@@ -15,8 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "conn.h"
 #include "evlog.h"
+#include "metrics.h"
 
 #define SESSIONS_MAX 4096
 #define LINGER_S     5 /* seconds a closed connection may write out its output */
@@ -94,6 +96,8 @@ int proxy_check_config(const struct kc_config *cfg, struct rules_config *rc,
 		       char *err, size_t errlen)
 {
 	rules_config_defaults(rc);
+	if (admin_check_config(cfg, err, errlen) < 0)
+		return -1;
 	return rules_config_parse(rc, cfg->rules, err, errlen);
 }
 
@@ -114,6 +118,7 @@ static void on_finding(void *ctx, json_t *fields)
 				    json_integer(c->session->id));
 	json_object_update(ev, fields);
 	json_decref(fields);
+	metrics_on_finding(px, ev);
 	proxy_emit(px, ev);
 }
 
@@ -659,7 +664,7 @@ struct proxy *proxy_new(struct kc_config *cfg, int argc, char **argv, char *err,
 	}
 	px->bootstrap = listen_on(px, px->cfg.listen.host, px->cfg.listen.port,
 				  on_accept_bootstrap, px, err, errlen);
-	if (!px->bootstrap)
+	if (!px->bootstrap || admin_start(px, err, errlen) < 0)
 		goto fail;
 	port = listener_port(px->bootstrap, px->bootstrap_addr,
 			     sizeof(px->bootstrap_addr));
@@ -762,6 +767,7 @@ void proxy_free(struct proxy *px)
 		event_free(px->sig_int);
 	if (px->dns)
 		evdns_base_free(px->dns, 0);
+	admin_stop(px);
 	rules_free(px->rules);
 	evlog_free(px->log);
 	if (px->base)

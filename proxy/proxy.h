@@ -16,8 +16,10 @@
 #include "config.h"
 #include "rules.h"
 
+struct admin;
 struct conn;
 struct evlog;
+struct metrics;
 struct evdns_base;
 
 /* A broker seen in a response: its own address, and the local listener
@@ -85,6 +87,8 @@ struct proxy {
 	uint8_t *scratch; /* rewrite output, reused */
 	size_t scratch_cap;
 	int exit_code;
+	struct admin *admin;     /* the admin API, or NULL (admin.c) */
+	struct metrics *metrics; /* counters and rings, or NULL (metrics.c) */
 };
 
 /* Build the proxy from a parsed configuration (taken over: the caller must

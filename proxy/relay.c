@@ -15,6 +15,7 @@
 #include "kp_msg_group.h"
 #include "kp_msg_meta.h"
 #include "kp_schema.h"
+#include "metrics.h"
 #include "proxy.h"
 
 /* Header bytes looked at before a request's header is complete: enough
@@ -198,6 +199,7 @@ static void emit_decode_problem(struct conn *c, const char *dir, int16_t key,
 	json_t *ev = evlog_event(&c->px->now, "decode.problem");
 
 	c->decode_problems++;
+	metrics_on_decode_problem(c->px, dir, key);
 	json_object_set_new(ev, "conn", json_integer((json_int_t)c->id));
 	json_object_set_new(ev, "direction", json_string(dir));
 	json_object_set_new(ev, "api", json_string(kp_api_name(key)));
@@ -904,6 +906,8 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 	json_decref(f->detail);
 	f->detail = NULL;
 	rules_response(px->rules, c->id, f->key, proxy_now(px));
+	metrics_on_response(px, c, f->key, f->bytes, tv_diff(&px->now, &f->t0),
+			    fr.total);
 	inflight_pop(c);
 	note_quiet_if_idle(c);
 	/* The handshake answer still goes out as the frame it is; what

@@ -8,7 +8,8 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config clang-format
 libevent-dev libjansson-dev libcriterion-dev
 librdkafka-dev kcat python3 python3-confluent-kafka python3-kafka python3-jsonschema
-tshark haproxy iptables iproute2"
+tshark haproxy iptables iproute2
+chromium python3-prometheus-client"
 
 missing=""
 for p in $PKGS; do

@@ -1,13 +1,15 @@
 #!/bin/sh
-# Add up a `make check` run in build dir $1: Criterion's per-suite counts
-# (hidden by automake in tests/*.log) plus the script tests, then print
-# the failing logs and one line "N passed, N failed". Exit 1 on failures.
+# Add up `make check` runs in build dirs $@ (default .): Criterion's
+# per-suite counts (hidden by automake in tests/*.log) plus the script
+# tests' own counts, then print the failing logs and one line
+# "N passed, N failed". Exit 1 on failures.
 set -eu
-dir=${1:-.}
+[ $# -gt 0 ] || set -- .
 passed=0
 failed=0
 skipped=0
-for trs in $(find "$dir/tests" -name '*.trs' | sort); do
+for trs in $(find "$@" -path '*/tests/*' -name '*.trs' | sort); do
+	dir=${trs%%/tests/*}
 	log=${trs%.trs}.log
 	res=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)
 	syn=$(grep -a 'Synthesis: Tested:' "$log" 2>/dev/null | tail -n 1 || true)
@@ -21,7 +23,7 @@ for trs in $(find "$dir/tests" -name '*.trs' | sort); do
 		fi
 		passed=$((passed + p))
 		failed=$((failed + f))
-		echo "$(basename "${trs%.trs}"): $p passed, $f failed"
+		echo "$(basename "$dir")/$(basename "${trs%.trs}"): $p passed, $f failed"
 	elif [ -n "$syn" ]; then
 		p=$(echo "$syn" | sed 's/.*Passing: \([0-9]*\).*/\1/')
 		f=$(echo "$syn" | sed 's/.*Failing: \([0-9]*\).*/\1/')
@@ -33,14 +35,14 @@ for trs in $(find "$dir/tests" -name '*.trs' | sort); do
 		fi
 		passed=$((passed + p))
 		failed=$((failed + f + c))
-		echo "$(basename "${trs%.trs}"): $p passed, $((f + c)) failed"
+		echo "$(basename "$dir")/$(basename "${trs%.trs}"): $p passed, $((f + c)) failed"
 	else
 		case $res in
 		PASS) passed=$((passed + 1)) ;;
 		SKIP) skipped=$((skipped + 1)) ;;
 		*) failed=$((failed + 1)) ;;
 		esac
-		echo "$(basename "${trs%.trs}"): $res"
+		echo "$(basename "$dir")/$(basename "${trs%.trs}"): $res"
 	fi
 	case $res in
 	PASS | SKIP) ;;

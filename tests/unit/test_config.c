@@ -413,6 +413,8 @@ static const struct {
 } samples[] = {
 	{KC_T_HOSTPORT, "5", "must be a string \"HOST:PORT\", not an integer",
 	 "\"nope\"", "\"nope\" has no port (want HOST:PORT)", -1},
+	{KC_T_ADDR_OPT, "5", "must be a string \"HOST:PORT\", not an integer",
+	 "\"nope\"", "\"nope\" has no port (want HOST:PORT)", -1},
 	{KC_T_UPSTREAMS, "{}",
 	 "must be an array of \"HOST:PORT\" strings, or one string "
 	 "\"HOST:PORT,HOST:PORT\", not an object",
@@ -516,7 +518,7 @@ Test(config, every_key_bad_type_and_value)
 		}
 		checked++;
 	}
-	cr_assert_eq(checked, 21, "a key was added: give it a sample");
+	cr_assert_eq(checked, 24, "a key was added: give it a sample");
 }
 
 Test(config, syntax_errors)
