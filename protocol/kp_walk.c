@@ -339,9 +339,14 @@ static const struct kp_field *find_tag(const struct walk *w,
 	return NULL;
 }
 
-/* A known tagged field, re-encoded: its size prefix is rewritten to fit
- * what the walk produced, which equals the original when nothing changed. */
-static void walk_tagged(struct walk *w, const struct kp_field *f, size_t size)
+/* A known tagged field, re-encoded. Its size prefix (at szpos, szlen
+ * bytes) is copied as it was, so an unchanged field comes back identical
+ * even if its prefix was not minimally encoded; when the walk changed the
+ * field's length, the prefix is rewritten to fit. Growing the prefix
+ * needs no room beyond the final output's: it is moved into bytes the
+ * counting pass already accounted for. */
+static void walk_tagged(struct walk *w, const struct kp_field *f, size_t size,
+			struct kp_pos szpos, size_t szlen)
 {
 	struct kp_reader *r = w->r;
 	size_t saved_limit = r->limit;
@@ -351,9 +356,8 @@ static void walk_tagged(struct walk *w, const struct kp_field *f, size_t size)
 	size_t vsz;
 
 	if (w->out) {
-		/* Leave room for the largest size prefix, fix it up after. */
 		mark = w->out->len;
-		kp_wbuf_put(w->out, "\0\0\0\0\0", 5);
+		kp_wbuf_copy(w->out, r, szpos, szlen);
 	}
 	r->limit = end;
 	walk_field(w, f);
@@ -369,17 +373,23 @@ static void walk_tagged(struct walk *w, const struct kp_field *f, size_t size)
 	}
 	if (!w->out || w->out->nospace)
 		return;
-	body_len = w->out->len - mark - 5;
+	body_len = w->out->len - mark - szlen;
+	if (body_len == size)
+		return;
 	vsz = kp_uvarint_size((uint32_t)body_len);
-	if (w->out->buf) {
-		base = w->out->buf + mark;
-		memmove(base + vsz, base + 5, body_len);
-		w->out->len = mark;
-		kp_wbuf_uvarint(w->out, (uint32_t)body_len);
-		w->out->len += body_len;
-	} else {
-		w->out->len -= 5 - vsz;
+	if (!w->out->buf) {
+		w->out->len = w->out->len - szlen + vsz;
+		return;
 	}
+	if (mark + vsz + body_len > w->out->cap) {
+		w->out->nospace = 1;
+		return;
+	}
+	base = w->out->buf + mark;
+	memmove(base + vsz, base + szlen, body_len);
+	w->out->len = mark;
+	kp_wbuf_uvarint(w->out, (uint32_t)body_len);
+	w->out->len += body_len;
 }
 
 static void walk_tags(struct walk *w, const struct kp_struct *s)
@@ -398,7 +408,9 @@ static void walk_tags(struct walk *w, const struct kp_struct *s)
 	for (uint32_t i = 0; i < n && !r->err && !w->stop; i++) {
 		struct kp_pos tstart = r->pos;
 		uint32_t tag = kp_read_uvarint(r);
+		struct kp_pos szpos = r->pos;
 		uint32_t size = kp_read_uvarint(r);
+		size_t szlen = r->pos.abs - szpos.abs;
 		const struct kp_field *f;
 
 		if (r->err)
@@ -415,9 +427,10 @@ static void walk_tags(struct walk *w, const struct kp_struct *s)
 				w->stats->unknown_tags++;
 			continue;
 		}
+		/* The tag as it was, then the field. */
 		if (w->out)
-			kp_wbuf_uvarint(w->out, tag);
-		walk_tagged(w, f, size);
+			kp_wbuf_copy(w->out, r, tstart, szpos.abs - tstart.abs);
+		walk_tagged(w, f, size, szpos, szlen);
 	}
 }
 

@@ -345,3 +345,69 @@ Test(walk, output_too_small)
 		cr_assert(w.len <= cap);
 	}
 }
+
+/* ApiVersions v3 response body whose tagged field's size prefix is not
+ * minimally encoded (0x88 0x00 for 8): an unmodified re-encode must still
+ * give back the same bytes. */
+static const uint8_t av_nonminimal[] = {
+	0x00, 0x00,             /* error 0 */
+	0x01,                   /* api keys: 0 */
+	0x00, 0x00, 0x00, 0x00, /* throttle 0 */
+	0x01,                   /* 1 tagged field: */
+	0x01,                   /*   tag 1 (FinalizedFeaturesEpoch) */
+	0x88, 0x00,             /*   size 8, in two bytes */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, /* epoch 7 */
+};
+
+Test(walk, nonminimal_tag_size_kept)
+{
+	const struct kp_msg *m = kp_api_get(KP_API_API_VERSIONS)->resp;
+	struct kp_seg seg;
+	struct kp_reader r;
+	uint8_t out[64];
+	struct kp_wbuf w = {out, sizeof(av_nonminimal), 0, 0};
+
+	kp_reader_init_buf(&r, &seg, av_nonminimal, sizeof(av_nonminimal),
+			   sizeof(av_nonminimal));
+	cr_assert_eq(kp_walk_body(&r, m, 3, NULL, NULL, &w, NULL), KP_OK);
+	cr_assert_eq(w.len, sizeof(av_nonminimal));
+	cr_assert(memcmp(out, av_nonminimal, w.len) == 0);
+}
+
+/* The counting pass's length is enough to write the result, also when a
+ * tagged field is rewritten (no transient room needed). */
+Test(walk, exact_capacity_with_tagged_rewrite)
+{
+	const struct kp_msg *m = kp_api_get(KP_API_PRODUCE)->resp;
+	struct synth_opts o = {.array_len = 2, .str_len = 3, .tagged = 1};
+	size_t len = synth_body(m, 10, &o, body, sizeof(body));
+	struct kp_seg seg;
+	struct kp_reader r;
+	struct kp_wbuf count = {NULL, 0, 0, 0};
+	int seen = 0;
+
+	kp_reader_init_buf(&r, &seg, body, len, len);
+	cr_assert_eq(kp_walk_body(&r, m, 10, NULL, NULL, &count, NULL), KP_OK);
+	{
+		struct kp_wbuf w = {again, count.len, 0, 0};
+
+		kp_reader_init_buf(&r, &seg, body, len, len);
+		cr_assert_eq(kp_walk_body(&r, m, 10, NULL, NULL, &w, NULL),
+			     KP_OK, "identity at exact capacity");
+	}
+	count.len = 0;
+	kp_reader_init_buf(&r, &seg, body, len, len);
+	cr_assert_eq(
+		kp_walk_body(&r, m, 10, rename_endpoint, &seen, &count, NULL),
+		KP_OK);
+	{
+		struct kp_wbuf w = {again, count.len, 0, 0};
+
+		seen = 0;
+		kp_reader_init_buf(&r, &seg, body, len, len);
+		cr_assert_eq(kp_walk_body(&r, m, 10, rename_endpoint, &seen, &w,
+					  NULL),
+			     KP_OK, "rewrite at exact capacity");
+		cr_assert_eq(w.len, count.len);
+	}
+}
