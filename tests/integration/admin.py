@@ -260,7 +260,6 @@ def compare_api(h, api, events):
             ("role=data", lambda c: c["role"] == "data", "role=data"),
             ("client=adm-cons", lambda c: c["client_id"] == "adm-cons",
              "client=adm-cons"),
-            ("broker=1", lambda c: c["broker_id"] == 1, "broker=1"),
             ("broker=bootstrap", lambda c: c["broker_id"] is None,
              "broker=bootstrap")):
         got = sorted(c["conn"] for c in api[path]["connections"])
@@ -268,6 +267,19 @@ def compare_api(h, api, events):
         h.check(got == want and want,
                 f"/api/connections?state=all&{name}: {len(want)} "
                 "connections, as in the log", (got, want))
+    # Which brokers lead the partitions is the cluster's choice: each
+    # broker filter must match the log, and together they must cover
+    # every broker connection.
+    per_broker = {}
+    for b in (1, 2, 3):
+        got = sorted(c["conn"] for c in api[f"broker={b}"]["connections"])
+        want = sorted(i for i, c in closes.items() if c["broker_id"] == b)
+        per_broker[b] = (got, want)
+    h.check(all(g == w for g, w in per_broker.values()) and
+            sum(len(w) for _, w in per_broker.values()) ==
+            sum(1 for c in closes.values() if c["broker_id"] is not None),
+            "/api/connections?state=all&broker=N: each broker's "
+            "connections, as in the log", per_broker)
     sessions = collections.Counter(c.get("session") for c in closes.values())
     ids = {c.get("session"): c["client_id"] for c in closes.values()}
     cl = {c["session"]: c for c in api["clients"]["clients"]}
@@ -432,7 +444,8 @@ def scenario(h):
            "clients": adm.get_json("/api/clients"),
            "brokers": adm.get_json("/api/brokers"),
            "findings": adm.get_json("/api/findings")}
-    for q in ("role=data", "client=adm-cons", "broker=1", "broker=bootstrap"):
+    for q in ("role=data", "client=adm-cons", "broker=1", "broker=2",
+              "broker=3", "broker=bootstrap"):
         api[q] = adm.get_json(f"/api/connections?state=all&{q}")
     rc = h.stop_proxy(px)
     h.check(rc == 0, f"proxy exited 0 on SIGTERM ({rc})")
