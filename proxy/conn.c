@@ -327,7 +327,7 @@ static void conn_up_connect(struct conn *c)
 	}
 }
 
-static json_t *listener_json(const struct conn *c)
+json_t *conn_listener_json(const struct conn *c)
 {
 	json_t *l = json_object();
 
@@ -402,10 +402,15 @@ void conn_accept(struct proxy *px, struct broker *broker, int fd,
 			  sizeof(c->local_ip), &c->local_port);
 	if (px->cfg.transparent && !broker)
 		original_dst(c, fd);
-	if (px->cfg.proc_lookup)
-		procinfo_lookup((const struct sockaddr *)sa, salen,
-				(struct sockaddr *)&ss, len, &c->pid, c->comm,
-				sizeof(c->comm));
+	/* Which process is at the other end is asked of /proc once this
+	 * loop turn is over, for all its new connections at once: a scan of
+	 * /proc takes tens of milliseconds, too long to do per accept. */
+	if (px->cfg.proc_lookup && salen <= (int)sizeof(c->peer_sa)) {
+		memcpy(&c->peer_sa, sa, (size_t)salen);
+		memcpy(&c->local_sa, &ss, sizeof(ss));
+		c->pid_pending = 1;
+		proxy_want_pid(px);
+	}
 	TAILQ_INSERT_TAIL(&px->conns, c, link);
 	px->n_conns++;
 	refused = rules_open(px->rules, c->id, c->peer_ip,
@@ -415,7 +420,7 @@ void conn_accept(struct proxy *px, struct broker *broker, int fd,
 	json_object_set_new(ev, "conn", json_integer((json_int_t)c->id));
 	json_object_set_new(ev, "client_addr", json_string(c->peer_ip));
 	json_object_set_new(ev, "client_port", json_integer(c->peer_port));
-	json_object_set_new(ev, "listener", listener_json(c));
+	json_object_set_new(ev, "listener", conn_listener_json(c));
 	if (c->pid >= 0) {
 		json_object_set_new(ev, "pid", json_integer(c->pid));
 		json_object_set_new(ev, "comm", json_string(c->comm));
@@ -648,7 +653,7 @@ static json_t *close_record(struct conn *c)
 	json_object_set_new(ev, "conn", json_integer((json_int_t)c->id));
 	json_object_set_new(ev, "client_addr", json_string(c->peer_ip));
 	json_object_set_new(ev, "client_port", json_integer(c->peer_port));
-	json_object_set_new(ev, "listener", listener_json(c));
+	json_object_set_new(ev, "listener", conn_listener_json(c));
 	{
 		const struct broker *b =
 			c->broker ? c->broker

@@ -8,6 +8,7 @@
 #define CONN_H
 
 #include <event2/bufferevent.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <sys/queue.h>
@@ -77,6 +78,8 @@ struct conn {
 	char sw_version[64];
 	char instance_id[40]; /* KIP-714 client instance id, when seen */
 	int pid;              /* -1 when unknown */
+	int pid_pending;      /* to be looked up by the janitor */
+	struct sockaddr_storage peer_sa, local_sa;
 	char comm[32];
 	struct session *session;
 
@@ -142,6 +145,9 @@ void conn_set_state(struct conn *c, enum conn_state to, const char *why);
  * queues c to be freed on the next loop turn. Idempotent. */
 void conn_close(struct conn *c, enum conn_by by, const char *how,
 		const char *reason, const char *detail);
+
+/* The "listener" object of the connection's events. */
+json_t *conn_listener_json(const struct conn *c);
 
 /* A closed connection still writing out what one side said last. */
 int conn_lingering(const struct conn *c);

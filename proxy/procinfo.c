@@ -34,19 +34,25 @@ static void addr_hex(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
-static unsigned long find_inode(const struct sockaddr *peer,
-				const struct sockaddr *local)
+/* Fill each query's inode from one pass over the socket table. */
+static void find_inodes(struct procinfo_query *q, int n, int family)
 {
-	const char *path = peer->sa_family == AF_INET6 ? "/proc/net/tcp6"
-						       : "/proc/net/tcp";
-	char want_local[64], want_rem[64], line[512];
-	unsigned long inode = 0;
-	FILE *f = fopen(path, "re");
+	const char *path =
+		family == AF_INET6 ? "/proc/net/tcp6" : "/proc/net/tcp";
+	char want_local[64][64], want_rem[64][64], line[512];
+	FILE *f;
 
+	for (int i = 0; i < n && i < 64; i++) {
+		want_local[i][0] = want_rem[i][0] = '\0';
+		if (q[i].peer->sa_family != family ||
+		    q[i].local->sa_family != family)
+			continue;
+		addr_hex(q[i].peer, want_local[i], sizeof(want_local[i]));
+		addr_hex(q[i].local, want_rem[i], sizeof(want_rem[i]));
+	}
+	f = fopen(path, "re");
 	if (!f)
-		return 0;
-	addr_hex(peer, want_local, sizeof(want_local));
-	addr_hex(local, want_rem, sizeof(want_rem));
+		return;
 	while (fgets(line, sizeof(line), f)) {
 		char l[64], r[64];
 		unsigned long ino;
@@ -54,83 +60,87 @@ static unsigned long find_inode(const struct sockaddr *peer,
 		if (sscanf(line, " %*d: %63s %63s %*x %*s %*s %*s %*d %*d %lu",
 			   l, r, &ino) != 3)
 			continue;
-		if (strcmp(l, want_local) == 0 && strcmp(r, want_rem) == 0) {
-			inode = ino;
-			break;
-		}
+		for (int i = 0; i < n && i < 64; i++)
+			if (want_local[i][0] && !strcmp(l, want_local[i]) &&
+			    !strcmp(r, want_rem[i]))
+				q[i].inode = ino;
 	}
 	fclose(f);
-	return inode;
 }
 
-static int pid_has_inode(const char *pid, const char *want)
+static void read_comm(const char *pid, char *comm, size_t len)
 {
-	char dir[300], link[600], target[64];
-	struct dirent *d;
-	DIR *fds;
-	int found = 0;
+	char path[300];
+	FILE *f;
 
-	snprintf(dir, sizeof(dir), "/proc/%s/fd", pid);
-	fds = opendir(dir);
-	if (!fds)
-		return 0;
-	while (!found && (d = readdir(fds))) {
-		ssize_t n;
-
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(link, sizeof(link), "%s/%s", dir, d->d_name);
-		n = readlink(link, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		found = strcmp(target, want) == 0;
-	}
-	closedir(fds);
-	return found;
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+	comm[0] = '\0';
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, (int)len, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
 }
 
-int procinfo_lookup(const struct sockaddr *peer, int peerlen,
-		    const struct sockaddr *local, int locallen, int *pid,
-		    char *comm, size_t commlen)
+int procinfo_lookup_batch(struct procinfo_query *q, int n)
 {
-	char want[48];
-	unsigned long inode;
 	struct dirent *d;
 	DIR *proc;
-	int self = (int)getpid();
+	int self = (int)getpid(), left = 0, found = 0;
 
-	(void)peerlen;
-	(void)locallen;
-	*pid = -1;
-	if (peer->sa_family != local->sa_family ||
-	    (peer->sa_family != AF_INET && peer->sa_family != AF_INET6))
-		return -1;
-	inode = find_inode(peer, local);
-	if (!inode)
-		return -1; /* not a socket of this host's namespace */
-	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	if (n > 64)
+		n = 64;
+	for (int i = 0; i < n; i++) {
+		q[i].pid = -1;
+		q[i].inode = 0;
+		q[i].comm[0] = '\0';
+	}
+	find_inodes(q, n, AF_INET);
+	find_inodes(q, n, AF_INET6);
+	for (int i = 0; i < n; i++)
+		left += q[i].inode != 0;
+	if (!left)
+		return 0;
 	proc = opendir("/proc");
 	if (!proc)
-		return -1;
-	while ((d = readdir(proc))) {
-		char path[300];
-		FILE *f;
+		return 0;
+	while (left && (d = readdir(proc))) {
+		char dir[300], link[600], target[64];
+		struct dirent *fd;
+		DIR *fds;
 
 		if (d->d_name[0] < '1' || d->d_name[0] > '9' ||
-		    atoi(d->d_name) == self || !pid_has_inode(d->d_name, want))
+		    atoi(d->d_name) == self)
 			continue;
-		*pid = atoi(d->d_name);
-		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
-		comm[0] = '\0';
-		f = fopen(path, "re");
-		if (f) {
-			if (fgets(comm, (int)commlen, f))
-				comm[strcspn(comm, "\n")] = '\0';
-			fclose(f);
+		snprintf(dir, sizeof(dir), "/proc/%s/fd", d->d_name);
+		fds = opendir(dir);
+		if (!fds)
+			continue;
+		while (left && (fd = readdir(fds))) {
+			unsigned long ino;
+			ssize_t k;
+
+			if (fd->d_name[0] == '.')
+				continue;
+			snprintf(link, sizeof(link), "%s/%s", dir, fd->d_name);
+			k = readlink(link, target, sizeof(target) - 1);
+			if (k <= 0)
+				continue;
+			target[k] = '\0';
+			if (sscanf(target, "socket:[%lu]", &ino) != 1)
+				continue;
+			for (int i = 0; i < n; i++)
+				if (q[i].inode == ino && q[i].pid < 0) {
+					q[i].pid = atoi(d->d_name);
+					read_comm(d->d_name, q[i].comm,
+						  sizeof(q[i].comm));
+					left--;
+					found++;
+				}
 		}
-		break;
+		closedir(fds);
 	}
 	closedir(proc);
-	return *pid >= 0 ? 0 : -1;
+	return found;
 }

@@ -18,6 +18,7 @@
 #include "admin.h"
 #include "conn.h"
 #include "evlog.h"
+#include "procinfo.h"
 #include "metrics.h"
 
 #define SESSIONS_MAX 4096
@@ -473,12 +474,69 @@ static double since(const struct timeval *now, const struct timeval *t)
 	       (double)(now->tv_usec - t->tv_usec) / 1e6;
 }
 
+/* Look up the client processes of new connections, in one batch: right
+ * after the loop turn that accepted them (before a short-lived client
+ * can be gone), one scan of /proc for all of them. */
+static void lookup_pids(struct proxy *px)
+{
+	struct procinfo_query q[64];
+	struct conn *who[64];
+	struct conn *c;
+	int n = 0;
+
+	px->pid_pending = 0;
+
+	TAILQ_FOREACH(c, &px->conns, link)
+	{
+		if (!c->pid_pending || n == 64)
+			continue;
+		c->pid_pending = 0;
+		q[n].peer = (const struct sockaddr *)&c->peer_sa;
+		q[n].local = (const struct sockaddr *)&c->local_sa;
+		who[n++] = c;
+	}
+	if (!n || procinfo_lookup_batch(q, n) == 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		json_t *ev;
+
+		if (q[i].pid < 0)
+			continue;
+		who[i]->pid = q[i].pid;
+		snprintf(who[i]->comm, sizeof(who[i]->comm), "%s", q[i].comm);
+		ev = evlog_event(&px->now, "conn.process");
+		json_object_set_new(ev, "conn",
+				    json_integer((json_int_t)who[i]->id));
+		json_object_set_new(ev, "pid", json_integer(q[i].pid));
+		json_object_set_new(ev, "comm", json_string(q[i].comm));
+		json_object_set_new(ev, "listener", conn_listener_json(who[i]));
+		proxy_emit(px, ev);
+	}
+}
+
+static void pid_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy *px = arg;
+
+	proxy_tick(px);
+	lookup_pids(px);
+}
+
+void proxy_want_pid(struct proxy *px)
+{
+	if (px->pid_ev && !px->pid_pending) {
+		px->pid_pending = 1;
+		event_active(px->pid_ev, EV_TIMEOUT, 0);
+	}
+}
+
 static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct proxy *px = arg;
 	struct conn *c, *next;
 
 	proxy_tick(px);
+	lookup_pids(px); /* any left over from a burst */
 	rules_tick(px->rules, proxy_now(px));
 	for (c = TAILQ_FIRST(&px->conns); c; c = next) {
 		next = TAILQ_NEXT(c, link);
@@ -664,14 +722,16 @@ struct proxy *proxy_new(struct kc_config *cfg, int argc, char **argv, char *err,
 			     sizeof(px->bootstrap_addr));
 	px->reaper = event_new(px->base, -1, 0, reaper_cb, px);
 	px->flusher = event_new(px->base, -1, 0, flusher_cb, px);
+	px->pid_ev = event_new(px->base, -1, 0, pid_cb, px);
 	px->janitor = event_new(px->base, -1, EV_PERSIST, janitor_cb, px);
 	px->sig_hup = evsignal_new(px->base, SIGHUP, on_hup, px);
 	px->sig_term = evsignal_new(px->base, SIGTERM, on_term, px);
 	px->sig_int = evsignal_new(px->base, SIGINT, on_term, px);
 	jt.tv_sec = px->cfg.janitor_interval_ms / 1000;
 	jt.tv_usec = (px->cfg.janitor_interval_ms % 1000) * 1000;
-	if (!px->reaper || !px->flusher || !px->janitor || !px->sig_hup ||
-	    !px->sig_term || !px->sig_int || event_add(px->janitor, &jt) < 0 ||
+	if (!px->reaper || !px->flusher || !px->pid_ev || !px->janitor ||
+	    !px->sig_hup || !px->sig_term || !px->sig_int ||
+	    event_add(px->janitor, &jt) < 0 ||
 	    event_add(px->sig_hup, NULL) < 0 ||
 	    event_add(px->sig_term, NULL) < 0 ||
 	    event_add(px->sig_int, NULL) < 0) {
@@ -751,6 +811,8 @@ void proxy_free(struct proxy *px)
 		event_free(px->reaper);
 	if (px->flusher)
 		event_free(px->flusher);
+	if (px->pid_ev)
+		event_free(px->pid_ev);
 	if (px->janitor)
 		event_free(px->janitor);
 	if (px->sig_hup)

@@ -77,6 +77,8 @@ struct proxy {
 	struct event *janitor;
 	struct event *reaper;  /* frees dead connections, outside callbacks */
 	struct event *flusher; /* writes the event log after each loop turn */
+	struct event *pid_ev;  /* looks up new clients' processes */
+	int pid_pending;
 	int flush_pending;
 	struct event *drain; /* while draining: closes what is idle */
 	struct event *sig_hup, *sig_term, *sig_int;
@@ -108,6 +110,9 @@ int proxy_check_config(const struct kc_config *cfg, struct rules_config *rc,
 
 /* The open connection with this id, or NULL. */
 struct conn *proxy_conn_find(struct proxy *px, uint64_t id);
+
+/* Look up the processes of new connections after this loop turn. */
+void proxy_want_pid(struct proxy *px);
 
 /* The cached clock as seconds. */
 double proxy_now(const struct proxy *px);

@@ -99,16 +99,17 @@ def check_process(h, client, mode, proc, conns, cid):
     profile."""
     spec = CLIENTS[client]
     tag = f"{client} {mode}r (pid {proc.pid})"
-    mine = [c for c in conns.values() if c["open"].get("pid") == proc.pid]
+    mine = [c for c in conns.values()
+            if (c.get("close") or {}).get("pid") == proc.pid]
     closes = [c["close"] for c in mine if "close" in c]
     detail = "\n".join(lib.brief(c) for c in closes)
     if not h.check(len(closes) >= 2,
                    f"{tag}: its connections went through the proxy "
                    f"({len(closes)} conns)", detail):
         return
-    h.check(all(c["open"].get("comm") == spec["comm"] for c in mine),
-            f"{tag}: conn.open names its pid and comm {spec['comm']!r}",
-            [c["open"].get("comm") for c in mine])
+    h.check(all(c["close"].get("comm") == spec["comm"] for c in mine),
+            f"{tag}: conn.close names its pid and comm {spec['comm']!r}",
+            [c["close"].get("comm") for c in mine])
     boot = [c for c in closes if c["listener"]["kind"] == "bootstrap"]
     brk = [c for c in closes if c["listener"]["kind"] == "broker"]
     req = lambda c: set(c["requests"])  # noqa: E731

@@ -66,7 +66,7 @@ def seed(h, broker_or_px, topic, name):
 def conns_of_pid(events, pid):
     conns = lib.conns_of(events)
     return [c["close"] for c in conns.values()
-            if c["open"].get("pid") == pid and "close" in c]
+            if "close" in c and c["close"].get("pid") == pid]
 
 
 def case_acks0(h, broker, px):
@@ -208,7 +208,7 @@ def scenario(h):
     feeder_bc = Feeder(prod_bc)
     feeder_bc.start()
     wait_event(h, pxc, "the producer's data connection",
-               lambda e: e["event"] == "conn.open" and
+               lambda e: e["event"] == "conn.process" and
                e.get("pid") == prod_bc.pid and
                e["listener"]["kind"] == "broker", 20)
     t_term_c = time.time()
