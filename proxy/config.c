@@ -1092,8 +1092,27 @@ static void file_syntax_error(const struct cfile *f, const json_error_t *je,
 			return;
 		}
 	}
-	fail(err, errlen, "%s:%d:%d: JSON syntax error: %s", f->path, line, col,
-	     je->text);
+	{
+		/* jansson quotes the offending bytes of the file: control
+		 * characters there must not reach a terminal as they are. */
+		char safe[sizeof(je->text) * 4];
+		size_t n = 0;
+
+		for (const char *p = je->text; *p && n + 5 < sizeof(safe);
+		     p++) {
+			unsigned char ch = (unsigned char)*p;
+
+			if (ch < 0x20 || ch == 0x7f)
+				n += (size_t)snprintf(safe + n,
+						      sizeof(safe) - n,
+						      "\\x%02x", ch);
+			else
+				safe[n++] = (char)ch;
+		}
+		safe[n] = '\0';
+		fail(err, errlen, "%s:%d:%d: JSON syntax error: %s", f->path,
+		     line, col, safe);
+	}
 }
 
 static int file_apply(struct kc_config *c, const struct cfile *f, json_t *root,
