@@ -26,6 +26,7 @@
 /* Seconds without a connection after which a client session's next
  * connection starts a new client instance. */
 #define SESSION_GAP_S 10.0
+#define HALF_CLOSE_S 5 /* seconds a half-closed client waits for answers */
 
 static const char *const state_names[] = {
 	[CONN_CONNECTING] = "connecting", [CONN_ACTIVE] = "active",
@@ -106,7 +107,11 @@ static void side_write_cb(struct bufferevent *bev, void *arg)
 	if (c->state == CONN_CLOSED || c->state == CONN_CONNECTING)
 		return;
 	proxy_tick(c->px);
-	if (other->bev)
+	/* A half-closed client's requests are all upstream: pass its FIN. */
+	if (c->cli_fin && bev == c->up.bev &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		shutdown(bufferevent_getfd(bev), SHUT_WR);
+	if (other->bev && !(other == &c->cli && c->cli_fin))
 		bufferevent_enable(other->bev, EV_READ);
 }
 
@@ -153,11 +158,18 @@ static void cli_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	proxy_tick(c->px);
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		const char *how = end_how(c, &c->cli, what);
+		/* A half-closed client that went away: it ended with a FIN
+		 * all the same (what we wrote since may have met a reset). */
+		const char *how = c->cli_fin ? "fin" : end_how(c, &c->cli, what);
 
 		/* What the client sent before it left still goes upstream. */
 		if (c->state != CONN_CONNECTING)
 			relay_client_readable(c);
+		if (!c->cli_fin && c->state == CONN_ACTIVE &&
+		    !(what & BEV_EVENT_ERROR) && !strcmp(how, "fin")) {
+			conn_half_close(c);
+			return;
+		}
 		conn_close(c, BY_CLIENT, how, "client_closed", NULL);
 	}
 }
@@ -216,7 +228,12 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg)
 
 		/* Deliver what the broker said before it left. */
 		relay_upstream_readable(c);
-		conn_close(c, BY_BROKER, how, "broker_closed", NULL);
+		/* The broker only answered the FIN of a half-closed client:
+		 * the client is the one that ended it. */
+		if (c->cli_fin)
+			conn_close(c, BY_CLIENT, "fin", "client_closed", NULL);
+		else
+			conn_close(c, BY_BROKER, how, "broker_closed", NULL);
 	}
 }
 
@@ -456,15 +473,46 @@ void conn_accept(struct proxy *px, struct broker *broker, int fd,
 	conn_up_connect(c);
 }
 
+/* Nothing in flight and no frame half-way through either side. */
+static int conn_quiet(const struct conn *c)
+{
+	return c->q_len == 0 && kp_split_at_boundary(&c->cli.split) &&
+	       kp_split_at_boundary(&c->up.split) && !c->cli.waiting &&
+	       !c->up.waiting;
+}
+
+void conn_close_if_quiet(struct conn *c)
+{
+	if (c->state == CONN_CLOSED || !conn_quiet(c))
+		return;
+	if (c->close_rule)
+		conn_close(c, BY_PROXY, "fin", c->close_rule, NULL);
+	else if (c->cli_fin)
+		conn_close(c, BY_CLIENT, "fin", "client_closed", NULL);
+}
+
 void conn_close_when_quiet(struct conn *c, const char *rule)
 {
 	if (c->state == CONN_CLOSED)
 		return;
 	c->close_rule = rule;
-	if (c->q_len == 0 && kp_split_at_boundary(&c->cli.split) &&
-	    kp_split_at_boundary(&c->up.split) && !c->cli.waiting &&
-	    !c->up.waiting)
-		conn_close(c, BY_PROXY, "fin", rule, NULL);
+	conn_close_if_quiet(c);
+}
+
+/* The client sent a FIN between frames. Like any TCP relay we pass it on
+ * once its requests are written, and keep relaying the broker's answers;
+ * the connection closes when none is due (or after HALF_CLOSE_S). */
+void conn_half_close(struct conn *c)
+{
+	c->cli_fin = 1;
+	c->cli_fin_at = c->px->now;
+	bufferevent_disable(c->cli.bev, EV_READ);
+	proxy_logf(c->px, KC_LOG_DEBUG,
+		   "conn %llu: client half-closed, %u answers due",
+		   (unsigned long long)c->id, (unsigned)c->q_len);
+	if (evbuffer_get_length(bufferevent_get_output(c->up.bev)) == 0)
+		shutdown(bufferevent_getfd(c->up.bev), SHUT_WR);
+	conn_close_if_quiet(c);
 }
 
 void conn_note_gap(struct conn *c, double gap)
@@ -776,13 +824,38 @@ static void linger_event_cb(struct bufferevent *bev, short what, void *arg)
 	linger_done(c, bev == c->cli.bev ? &c->cli : &c->up);
 }
 
-static void side_close(struct conn *c, struct side *s, int gone)
+/* A peer that sent a FIN may still read: what is queued for it is
+ * written, then the socket closed. */
+static void fin_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		linger_done(c, bev == c->cli.bev ? &c->cli : &c->up);
+}
+
+/* How a side ends: its peer reset it (SIDE_GONE: nothing more can be
+ * written), sent a FIN (SIDE_FIN: write what is queued, then close), or
+ * is still there (SIDE_OPEN: write, FIN, read until the peer closes). */
+enum side_end { SIDE_OPEN, SIDE_FIN, SIDE_GONE };
+
+static void side_close(struct conn *c, struct side *s, enum side_end end)
 {
 	if (!s->bev)
 		return;
-	if (gone) {
+	if (end == SIDE_GONE ||
+	    (end == SIDE_FIN &&
+	     evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)) {
 		bufferevent_free(s->bev);
 		s->bev = NULL;
+		return;
+	}
+	if (end == SIDE_FIN) {
+		bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+		bufferevent_setcb(s->bev, NULL, fin_write_cb, linger_event_cb,
+				  c);
+		bufferevent_disable(s->bev, EV_READ);
+		bufferevent_enable(s->bev, EV_WRITE);
 		return;
 	}
 	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
@@ -832,8 +905,14 @@ void conn_close(struct conn *c, enum conn_by by, const char *how,
 	/* What one side said before the end still reaches the other: a
 	 * side that ended (its EOF or error closed the connection) is
 	 * freed, the other lingers until its output is written. */
-	side_close(c, &c->cli, by == BY_CLIENT);
-	side_close(c, &c->up, by == BY_BROKER);
+	side_close(c, &c->cli,
+		   by != BY_CLIENT      ? SIDE_OPEN
+		   : !strcmp(how, "fin") ? SIDE_FIN
+					 : SIDE_GONE);
+	side_close(c, &c->up,
+		   by != BY_BROKER      ? SIDE_OPEN
+		   : !strcmp(how, "fin") ? SIDE_FIN
+					 : SIDE_GONE);
 	c->closed_at = px->now;
 	if (c->session && c->session->open_conns)
 		c->session->open_conns--;
@@ -869,6 +948,14 @@ void conn_janitor(struct conn *c)
 {
 	struct proxy *px = c->px;
 
+	if (c->cli_fin && tv_diff(&px->now, &c->cli_fin_at) > HALF_CLOSE_S) {
+		snprintf(c->reason_detail, sizeof(c->reason_detail),
+			 "%u answers still due %d s after the client's FIN",
+			 (unsigned)c->q_len, HALF_CLOSE_S);
+		conn_close(c, BY_CLIENT, "fin", "client_closed",
+			   c->reason_detail);
+		return;
+	}
 	if (c->state == CONN_CONNECTING &&
 	    tv_diff(&px->now, &c->opened) * 1000.0 >
 		    (double)px->cfg.connect_timeout_ms) {

@@ -914,14 +914,8 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 	 * follows it on both sides is raw tokens. */
 	if (sasl_raw)
 		conn_set_state(c, CONN_SASL_RAW, "SaslHandshake v0");
-	/* A close a rule asked for happens once the connection is quiet. */
-	if (c->close_rule && kp_split_at_boundary(&c->up.split)) {
-		conn_close_when_quiet(c, c->close_rule);
-		if (c->state == CONN_CLOSED)
-			return -1;
-	}
 	/* Room in the queue again: the client may be read. */
-	if (c->q_len == INFLIGHT_MAX - 1)
+	if (c->q_len == INFLIGHT_MAX - 1 && !c->cli_fin)
 		bufferevent_enable(c->cli.bev, EV_READ);
 	return 1;
 }
@@ -963,6 +957,10 @@ void relay_upstream_readable(struct conn *c)
 		if (response_frame(c, in) <= 0)
 			break;
 	}
+	/* A close a rule asked for, or a half-closed client's, happens once
+	 * the last answer has gone through. */
+	if (c->close_rule || c->cli_fin)
+		conn_close_if_quiet(c);
 	/* The client's request data may be waiting for room downstream. */
 	if (c->state == CONN_ACTIVE && c->cli.bev)
 		relay_client_readable(c);
