@@ -26,7 +26,7 @@
 /* Seconds without a connection after which a client session's next
  * connection starts a new client instance. */
 #define SESSION_GAP_S 10.0
-#define HALF_CLOSE_S 5 /* seconds a half-closed client waits for answers */
+#define HALF_CLOSE_S  5 /* seconds a half-closed client waits for answers */
 
 static const char *const state_names[] = {
 	[CONN_CONNECTING] = "connecting", [CONN_ACTIVE] = "active",
@@ -160,7 +160,8 @@ static void cli_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		/* A half-closed client that went away: it ended with a FIN
 		 * all the same (what we wrote since may have met a reset). */
-		const char *how = c->cli_fin ? "fin" : end_how(c, &c->cli, what);
+		const char *how =
+			c->cli_fin ? "fin" : end_how(c, &c->cli, what);
 
 		/* What the client sent before it left still goes upstream. */
 		if (c->state != CONN_CONNECTING)
@@ -906,11 +907,11 @@ void conn_close(struct conn *c, enum conn_by by, const char *how,
 	 * side that ended (its EOF or error closed the connection) is
 	 * freed, the other lingers until its output is written. */
 	side_close(c, &c->cli,
-		   by != BY_CLIENT      ? SIDE_OPEN
+		   by != BY_CLIENT       ? SIDE_OPEN
 		   : !strcmp(how, "fin") ? SIDE_FIN
 					 : SIDE_GONE);
 	side_close(c, &c->up,
-		   by != BY_BROKER      ? SIDE_OPEN
+		   by != BY_BROKER       ? SIDE_OPEN
 		   : !strcmp(how, "fin") ? SIDE_FIN
 					 : SIDE_GONE);
 	c->closed_at = px->now;
