@@ -3,8 +3,11 @@
  * captured from real clients (tests/data/captured): each frame behind the
  * 10-byte prelude its target expects, every records field of a Produce
  * request or Fetch response for fuzz_records, and each source's requests
- * as one stream for fuzz_split. `make fuzz-seeds` runs it; the committed
- * corpus is its output minimised with libFuzzer's -merge=1.
+ * as one stream for fuzz_split; and, for every API key and version in the
+ * schema tables, a synthetic request and response (tests/unit/synth.c,
+ * known and unknown tagged fields included), so the walker starts from
+ * every message layout. `make fuzz-seeds` runs it; the committed corpus is
+ * its output minimised with libFuzzer's -merge=1.
  *
  *   mkseeds DATA_DIR OUT_DIR   (writes OUT_DIR/{split,walk,rewrite,records})
  */
@@ -18,6 +21,7 @@
 #include "kp_frame.h"
 #include "kp_msg_meta.h"
 #include "kp_schema.h"
+#include "synth.h"
 
 static const char *out_dir;
 
@@ -76,6 +80,48 @@ static int records_visit(void *ctx, struct kp_wval *v)
 	snprintf(name, sizeof(name), "%s-records%d", c->name, c->n++);
 	put("records", name, 0, 0, 0, v->s.ptr, (size_t)v->s.len);
 	return KP_OK;
+}
+
+/* One request and one response per API key and version, built from the
+ * tables: every layout the walker knows, tagged fields included. */
+static int put_synthetic(void)
+{
+	static uint8_t buf[1 << 16];
+	struct synth_opts o = {
+		.array_len = 1, .str_len = 2, .tagged = 1, .unknown_tag = 1};
+	int n = 0;
+
+	for (int16_t key = 0; key < kp_api_count; key++) {
+		const struct kp_api *a = kp_api_get(key);
+
+		if (!a)
+			continue;
+		for (int16_t v = a->vmin; v <= a->vmax; v++) {
+			char name[128];
+			size_t len;
+
+			len = synth_req_frame(key, v, 7, "fz", &o, buf,
+					      sizeof(buf));
+			if (len != SIZE_MAX) {
+				snprintf(name, sizeof(name), "synth-%s-v%d-req",
+					 a->name, v);
+				put("walk", name, 0, key, v, buf, len);
+				n++;
+			}
+			len = synth_resp_frame(key, v, 7, &o, buf, sizeof(buf));
+			if (len != SIZE_MAX) {
+				snprintf(name, sizeof(name),
+					 "synth-%s-v%d-resp", a->name, v);
+				put("walk", name, FZ_F_RESP, key, v, buf, len);
+				if (kp_api_carries_addrs(key) ||
+				    key == KP_API_API_VERSIONS)
+					put("rewrite", name, FZ_F_RESP, key, v,
+					    buf, len);
+				n++;
+			}
+		}
+	}
+	return n;
 }
 
 int main(int argc, char **argv)
@@ -183,6 +229,7 @@ int main(int argc, char **argv)
 	}
 	free(stream);
 	fclose(idx);
-	printf("mkseeds: %d captured frames -> %s\n", n, out_dir);
+	printf("mkseeds: %d captured frames, %d synthetic -> %s\n", n,
+	       put_synthetic(), out_dir);
 	return 0;
 }

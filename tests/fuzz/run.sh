@@ -6,9 +6,9 @@
 #        time, one process (-jobs=1), over its committed corpus; new inputs
 #        and crashes go to fuzz-out/NAME/, never to the source tree. Prints
 #        a summary: runs, exec/s, cov, ft, corpus, crashes.
-#   run.sh seeds SRCDIR NAME...           rebuild the committed corpus from
-#        tests/data/captured (tests/fuzz/mkseeds) and tests/fuzz/seeds/,
-#        minimised with -merge=1.
+#   run.sh seeds SRCDIR NAME...           merge fresh seeds into the
+#        committed corpus: tests/fuzz/mkseeds output (captured and synthetic
+#        frames) and tests/fuzz/seeds/, minimised with -merge=1.
 #   run.sh merge SRCDIR NAME...           fold fuzz-out/NAME/corpus into
 #        the committed corpus, minimised with -merge=1.
 #
@@ -52,7 +52,7 @@ merge_into() {
 	cp "$new"/* "$corpus"/ 2>/dev/null
 	rm -rf "$new"
 	echo "$name: $(ls "$corpus" | wc -l) inputs," \
-		"$(du -sk "$corpus" | cut -f1) KiB in tests/fuzz/corpus/$name"
+		"$(cat "$corpus"/* | wc -c) bytes in tests/fuzz/corpus/$name"
 }
 
 case $mode in
