@@ -1050,6 +1050,24 @@ fail:
 	return -1;
 }
 
+/* Bytes from a file for a message: control characters and DEL as \xNN,
+ * the rest as they are; cut short rather than overflow. */
+static void escape_ctl(char *out, size_t outlen, const char *in, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && in[i] && n + 5 < outlen; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			n += (size_t)snprintf(out + n, outlen - n, "\\x%02x",
+					      ch);
+		else
+			out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+}
+
 /* A jansson load error as "path:LINE:COLUMN: ...". A duplicate key is
  * reported at its opening quote, like every other key error. */
 static void file_syntax_error(const struct cfile *f, const json_error_t *je,
@@ -1078,17 +1096,19 @@ static void file_syntax_error(const struct cfile *f, const json_error_t *je,
 				break;
 		}
 		if (k < q) {
-			/* The key as written in the file: already a valid,
-			 * printable JSON string; only cut it short. */
-			int kl = q - k - 1 > 64 ? 64 : (int)(q - k - 1);
+			/* The key as written in the file, cut short: JSON
+			 * strings may hold a raw DEL, so it is escaped too. */
+			size_t kl = q - k - 1 > 64 ? 64 : q - k - 1;
+			char key[64 * 4 + 1];
 
 			while (kl > 0 && ((unsigned char)f->text[k + 1 + kl] &
 					  0xc0) == 0x80)
 				kl--;
+			escape_ctl(key, sizeof(key), f->text + k + 1, kl);
 			text_linecol(f->text, k, &line, &col);
-			fail(err, errlen, "%s:%d:%d: duplicate key \"%.*s%s\"",
-			     f->path, line, col, kl, f->text + k + 1,
-			     (size_t)kl < q - k - 1 ? "..." : "");
+			fail(err, errlen, "%s:%d:%d: duplicate key \"%s%s\"",
+			     f->path, line, col, key,
+			     kl < q - k - 1 ? "..." : "");
 			return;
 		}
 	}
@@ -1096,20 +1116,8 @@ static void file_syntax_error(const struct cfile *f, const json_error_t *je,
 		/* jansson quotes the offending bytes of the file: control
 		 * characters there must not reach a terminal as they are. */
 		char safe[sizeof(je->text) * 4];
-		size_t n = 0;
 
-		for (const char *p = je->text; *p && n + 5 < sizeof(safe);
-		     p++) {
-			unsigned char ch = (unsigned char)*p;
-
-			if (ch < 0x20 || ch == 0x7f)
-				n += (size_t)snprintf(safe + n,
-						      sizeof(safe) - n,
-						      "\\x%02x", ch);
-			else
-				safe[n++] = (char)ch;
-		}
-		safe[n] = '\0';
+		escape_ctl(safe, sizeof(safe), je->text, strlen(je->text));
 		fail(err, errlen, "%s:%d:%d: JSON syntax error: %s", f->path,
 		     line, col, safe);
 	}
