@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "evlog.h"
@@ -46,6 +47,10 @@ static void conn_up_connect(struct conn *c);
 /* Every relayed socket: no Nagle delay on small frames (Kafka brokers
  * and clients set TCP_NODELAY too), and reads and writes of up to 256 KiB
  * at a time instead of libevent's 4 KiB default. */
+/* Bytes read or written in one go; libevent 2.1's own reads stop at
+ * 4 KiB whatever the bufferevent's maximum says, see side_read_more(). */
+#define SIDE_IO_MAX (256 * 1024)
+
 static void side_tune(struct bufferevent *bev)
 {
 	int one = 1;
@@ -53,8 +58,48 @@ static void side_tune(struct bufferevent *bev)
 
 	if (fd >= 0)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	bufferevent_set_max_single_read(bev, 256 * 1024);
-	bufferevent_set_max_single_write(bev, 256 * 1024);
+	bufferevent_set_max_single_read(bev, SIDE_IO_MAX);
+	bufferevent_set_max_single_write(bev, SIDE_IO_MAX);
+}
+
+/* The bufferevent read at most 4 KiB (evbuffer_read's cap in libevent
+ * 2.1): take what else the socket holds in one readv, up to SIDE_IO_MAX
+ * and while the other side has room, so that a busy connection costs one
+ * wakeup per socket buffer, not one per 4 KiB. End of file and errors are
+ * left to the bufferevent, which sees them on its next read. */
+static void side_read_more(struct conn *c, struct side *s, struct side *to)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct evbuffer_iovec v[2];
+	struct iovec iov[2];
+	int n, i;
+	ssize_t got;
+	size_t left;
+
+	if (!to->bev || evbuffer_get_length(bufferevent_get_output(to->bev)) >
+				c->px->cfg.buffer_high)
+		return;
+	/* The bufferevent keeps its input's end frozen but while it reads. */
+	evbuffer_unfreeze(in, 0);
+	n = evbuffer_reserve_space(in, SIDE_IO_MAX, v, 2);
+	if (n <= 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	got = readv(bufferevent_getfd(s->bev), iov, n);
+	if (got <= 0) {
+		evbuffer_commit_space(in, v, 0);
+		goto out;
+	}
+	for (i = 0, left = (size_t)got; i < n; i++) {
+		v[i].iov_len = left < v[i].iov_len ? left : v[i].iov_len;
+		left -= v[i].iov_len;
+	}
+	evbuffer_commit_space(in, v, n);
+out:
+	evbuffer_freeze(in, 0);
 }
 
 static double tv_sec(const struct timeval *tv)
@@ -120,6 +165,7 @@ static void cli_read_cb(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 
 	proxy_tick(c->px);
+	side_read_more(c, &c->cli, &c->up);
 	relay_client_readable(c);
 }
 
@@ -128,6 +174,7 @@ static void up_read_cb(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 
 	proxy_tick(c->px);
+	side_read_more(c, &c->up, &c->cli);
 	relay_upstream_readable(c);
 }
 
