@@ -194,7 +194,7 @@ static void listeners_enable(struct proxy *px, int on)
 static void accept_error(struct proxy *px, struct evconnlistener *l)
 {
 	int e = EVUTIL_SOCKET_ERROR();
-	int fd = -1;
+	int stuck = 1; /* a client waits that we could not take */
 
 	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
 		proxy_logf(px, KC_LOG_WARN, "accept: %s",
@@ -211,6 +211,7 @@ static void accept_error(struct proxy *px, struct evconnlistener *l)
 	if (px->reserve_fd >= 0) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
+		int fd;
 
 		close(px->reserve_fd);
 		px->reserve_fd = -1;
@@ -231,10 +232,16 @@ static void accept_error(struct proxy *px, struct evconnlistener *l)
 			proxy_emit(px, ev);
 			close(fd);
 			px->fd_refused++;
+			stuck = 0;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* Linux says EMFILE before it looks at the queue: the
+			 * last accept of a burst fails so with nobody
+			 * waiting. */
+			stuck = 0;
 		}
 		px->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
-	if (fd < 0 || px->reserve_fd < 0) {
+	if (stuck || px->reserve_fd < 0) {
 		px->accept_paused = 1;
 		listeners_enable(px, 0);
 	}

@@ -508,10 +508,11 @@ def s_unreachable(h, broker):
             c["reason"] == "upstream_timeout" and
             c["how"] == "connect_timeout" and c["closed_by"] == "proxy" and
             c["detail"] == f"198.51.100.1:9092: no answer in {ttl} ms" and
-            ttl / 1000 <= c["duration_s"] <= ttl / 1000 + 0.6)]
+            ttl / 1000 <= c["duration_s"] <= ttl / 1000 + 1.0)]
         h.check(cl and not bad, f"timeout: each of {len(cl)} conn.close "
                 "says proxy, connect_timeout, upstream_timeout, 'no answer "
-                f"in {ttl} ms', after {ttl} ms to {ttl + 600} ms",
+                f"in {ttl} ms', after {ttl} ms to {ttl + 1000} ms (the janitor's "
+                "sweeps)",
                 [(c["how"], c["reason"], c.get("detail"), c["duration_s"])
                  for c in bad[:3]])
         finish_proxy(h, px, "unreachable")
@@ -648,8 +649,8 @@ def s_nofile(h, broker):
     h.check(4 <= len(hogs) <= 6 and len(refused) == 3,
             f"nofile: {len(hogs)} new connections worked, then 3 were "
             f"refused ({[round(t, 2) for _, t in refused]} s)")
-    h.check(refused and all(t < 3 for _, t in refused),
-            "nofile: each refusal came within 3 s")
+    h.check(refused and all(t < 0.5 for _, t in refused),
+            "nofile: each refusal came at once (within 0.5 s)")
     # No busy loop while clients wait and descriptors are short.
     s = socket.create_connection(("127.0.0.1", px.port), timeout=10)
     c0 = cpu_s(pid)
@@ -669,6 +670,8 @@ def s_nofile(h, broker):
             f"({why})")
     errlines = [x for x in px.proc.stderr().splitlines()
                 if "accept" in x or "Too many open files" in x]
+    for x in errlines[:5]:
+        h.log(f"proxy: {x}")
     h.check(0 < len(errlines) <= 20, f"nofile: the shortage is logged, "
             f"without a flood ({len(errlines)} lines)", "\n".join(
                 errlines[:5]))
@@ -695,6 +698,10 @@ def s_nofile(h, broker):
     p = kcat_list(h, px, "kcat-after-nofile")
     h.check(p.p.returncode == 0, "nofile: after descriptors free up, a new "
             "kcat lists the cluster", p.tail())
+    h.wait_for("the proxy to log that the shortage is over", lambda:
+               "descriptors available again" in px.proc.stderr(), 10,
+               px.proc)
+    h.check(True, "nofile: the end of the shortage is logged")
     c = h.run("nofile-count", ["kcat", "-b", px.bootstrap, "-C", "-t",
                                "nofile", "-o", "beginning", "-e", "-q"], 60)
     n = set(c.stdout().splitlines()) & set(first + more)
