@@ -265,9 +265,14 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg)
 			conn_up_connect(c);
 			return;
 		}
+		/* Out of descriptors or buffers: our side failed, not the
+		 * route to the broker. */
 		conn_close(c, BY_PROXY, "connect_failed",
 			   e == ECONNREFUSED ? "upstream_refused"
-					     : "upstream_unreachable",
+			   : e == EMFILE || e == ENFILE || e == ENOBUFS ||
+					   e == ENOMEM
+				   ? "upstream_socket"
+				   : "upstream_unreachable",
 			   c->reason_detail);
 		return;
 	}

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <event2/dns.h>
 #include <stdarg.h>
@@ -171,15 +172,115 @@ static void on_accept_broker(struct evconnlistener *l, evutil_socket_t fd,
 	conn_accept(b->px, b, fd, sa, salen);
 }
 
-static void on_accept_error(struct evconnlistener *l, void *arg)
+static void listeners_enable(struct proxy *px, int on)
+{
+	int (*set)(struct evconnlistener *) =
+		on ? evconnlistener_enable : evconnlistener_disable;
+
+	if (px->bootstrap)
+		set(px->bootstrap);
+	for (size_t i = 0; i < px->n_brokers; i++)
+		if (px->brokers[i]->lst)
+			set(px->brokers[i]->lst);
+}
+
+/* accept() failed. Out of descriptors (EMFILE, ENFILE), the client stays
+ * in the listen queue and the listener would be woken for it again at
+ * once, forever: so let go of the descriptor kept in reserve, accept the
+ * client, close it with a conn.refused record (out_of_descriptors) and
+ * take the reserve back. If that cannot be done, accepting stops until the
+ * janitor's next sweep. The connections already open carry on; the log
+ * says so once per episode, and again when it is over. */
+static void accept_error(struct proxy *px, struct evconnlistener *l)
 {
 	int e = EVUTIL_SOCKET_ERROR();
+	int stuck = 1; /* a client waits that we could not take */
 
-	(void)arg;
-	/* Out of descriptors, for one: the listener tries again on the next
-	 * readiness; the connections already open carry on. */
-	fprintf(stderr, "kafka-conntrace: accept: %s\n",
-		evutil_socket_error_to_string(e));
+	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
+		proxy_logf(px, KC_LOG_WARN, "accept: %s",
+			   evutil_socket_error_to_string(e));
+		return;
+	}
+	proxy_tick(px);
+	if (!px->fd_short)
+		proxy_logf(px, KC_LOG_ERROR,
+			   "accept: %s: refusing new connections until "
+			   "descriptors free up",
+			   evutil_socket_error_to_string(e));
+	px->fd_short = 1;
+	if (px->reserve_fd >= 0) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd;
+
+		close(px->reserve_fd);
+		px->reserve_fd = -1;
+		fd = accept4(evconnlistener_get_fd(l), (struct sockaddr *)&ss,
+			     &len, SOCK_CLOEXEC);
+		if (fd >= 0) {
+			char ip[64];
+			uint16_t port;
+			json_t *ev = evlog_event(&px->now, "conn.refused");
+
+			sockaddr_text((struct sockaddr *)&ss, ip, sizeof(ip),
+				      &port);
+			json_object_set_new(ev, "client_addr", json_string(ip));
+			json_object_set_new(ev, "client_port",
+					    json_integer(port));
+			json_object_set_new(ev, "reason",
+					    json_string("out_of_descriptors"));
+			proxy_emit(px, ev);
+			close(fd);
+			px->fd_refused++;
+			stuck = 0;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* Linux says EMFILE before it looks at the queue: the
+			 * last accept of a burst fails so with nobody
+			 * waiting. */
+			stuck = 0;
+		}
+		px->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	if (stuck || px->reserve_fd < 0) {
+		px->accept_paused = 1;
+		listeners_enable(px, 0);
+	}
+}
+
+static void on_accept_error_bootstrap(struct evconnlistener *l, void *arg)
+{
+	accept_error(arg, l);
+}
+
+static void on_accept_error_broker(struct evconnlistener *l, void *arg)
+{
+	struct broker *b = arg;
+
+	accept_error(b->px, l);
+}
+
+/* The janitor's part: listen again after a pause, and say when the
+ * shortage is over (a sweep with no refusal since the last one). */
+static void accept_recover(struct proxy *px)
+{
+	if (!px->fd_short)
+		return;
+	if (px->reserve_fd < 0)
+		px->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (px->accept_paused && !px->draining) {
+		px->accept_paused = 0;
+		listeners_enable(px, 1);
+		return;
+	}
+	if (px->reserve_fd >= 0 && px->fd_refused == px->fd_refused_was) {
+		proxy_logf(px, KC_LOG_WARN,
+			   "accept: descriptors available again; %u "
+			   "connections were refused",
+			   (unsigned)px->fd_refused);
+		px->fd_short = 0;
+		px->fd_refused = 0;
+	}
+	px->fd_refused_was = px->fd_refused;
 }
 
 /* Bind a listener on host:port (port 0: any). */
@@ -215,7 +316,9 @@ static struct evconnlistener *listen_on(struct proxy *px, const char *host,
 	}
 	evutil_freeaddrinfo(res);
 	if (l)
-		evconnlistener_set_error_cb(l, on_accept_error);
+		evconnlistener_set_error_cb(
+			l, cb == on_accept_broker ? on_accept_error_broker
+						  : on_accept_error_bootstrap);
 	return l;
 }
 
@@ -308,6 +411,42 @@ static int broker_bind(struct proxy *px, struct broker *b, char *err,
 	return 0;
 }
 
+/* Bind the broker's listener and say so in a broker.listener event. A
+ * broker whose listener cannot be bound (its ports taken by another
+ * process) is tried again each time a response names it; the failure is
+ * reported the first time, the success whenever it comes. */
+static void broker_listen(struct proxy *px, struct broker *b)
+{
+	char err[256] = "";
+	json_t *ev;
+
+	if (broker_bind(px, b, err, sizeof(err)) < 0) {
+		if (b->bind_failed++)
+			return;
+		proxy_logf(px, KC_LOG_ERROR,
+			   "broker %d: cannot listen for it: %s; trying again "
+			   "when it is next seen",
+			   b->id, err);
+	} else {
+		proxy_logf(px, KC_LOG_INFO, "broker %d (%s:%u) at %s:%u", b->id,
+			   b->upstream.host, b->upstream.port, b->bind_addr,
+			   b->port);
+	}
+	ev = event(px, "broker.listener");
+	json_object_set_new(ev, "broker_id", json_integer(b->id));
+	json_object_set_new(ev, "upstream_addr", json_string(b->upstream.host));
+	json_object_set_new(ev, "upstream_port",
+			    json_integer(b->upstream.port));
+	if (!b->lst) {
+		json_object_set_new(ev, "error", json_string(err));
+	} else {
+		json_object_set_new(ev, "listen_addr",
+				    json_string(b->bind_addr));
+		json_object_set_new(ev, "listen_port", json_integer(b->port));
+	}
+	proxy_emit(px, ev);
+}
+
 struct broker *broker_learn(struct proxy *px, int32_t id, const char *host,
 			    uint16_t port)
 {
@@ -315,13 +454,15 @@ struct broker *broker_learn(struct proxy *px, int32_t id, const char *host,
 	size_t i = broker_index(px, id, &found);
 	struct broker *b;
 	json_t *ev;
-	char err[256] = "";
 
 	if (found) {
 		b = px->brokers[i];
 		if (strcmp(b->upstream.host, host) == 0 &&
-		    b->upstream.port == port)
+		    b->upstream.port == port) {
+			if (!b->lst && !px->cfg.transparent && !px->draining)
+				broker_listen(px, b);
 			return b->lst ? b : NULL;
+		}
 		ev = event(px, "broker.moved");
 		json_object_set_new(ev, "broker_id", json_integer(id));
 		json_object_set_new(ev, "old_upstream_addr",
@@ -367,22 +508,7 @@ struct broker *broker_learn(struct proxy *px, int32_t id, const char *host,
 		proxy_emit(px, ev);
 		return b;
 	}
-	ev = event(px, "broker.listener");
-	json_object_set_new(ev, "broker_id", json_integer(id));
-	json_object_set_new(ev, "upstream_addr", json_string(host));
-	json_object_set_new(ev, "upstream_port", json_integer(port));
-	if (broker_bind(px, b, err, sizeof(err)) < 0) {
-		json_object_set_new(ev, "error", json_string(err));
-		proxy_logf(px, KC_LOG_ERROR,
-			   "broker %d: cannot listen for it: %s", id, err);
-	} else {
-		json_object_set_new(ev, "listen_addr",
-				    json_string(b->bind_addr));
-		json_object_set_new(ev, "listen_port", json_integer(b->port));
-		proxy_logf(px, KC_LOG_INFO, "broker %d (%s:%u) at %s:%u", id,
-			   host, port, b->bind_addr, b->port);
-	}
-	proxy_emit(px, ev);
+	broker_listen(px, b);
 	return b->lst ? b : NULL;
 }
 
@@ -543,6 +669,7 @@ static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 		conn_janitor(c);
 	}
 	sessions_expire(px);
+	accept_recover(px);
 	/* Closed connections get a few seconds to write out their last
 	 * bytes. */
 	for (c = TAILQ_FIRST(&px->dead); c; c = next) {
@@ -578,15 +705,6 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 		event_active(px->reaper, EV_TIMEOUT, 0);
 }
 
-static void stop_listening(struct proxy *px)
-{
-	if (px->bootstrap)
-		evconnlistener_disable(px->bootstrap);
-	for (size_t i = 0; i < px->n_brokers; i++)
-		if (px->brokers[i]->lst)
-			evconnlistener_disable(px->brokers[i]->lst);
-}
-
 static void on_term(evutil_socket_t sig, short what, void *arg)
 {
 	struct proxy *px = arg;
@@ -610,7 +728,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 	proxy_emit(px, ev);
 	proxy_logf(px, KC_LOG_INFO, "%s: draining %u connections",
 		   strsignal((int)sig), px->n_conns);
-	stop_listening(px);
+	listeners_enable(px, 0);
 	px->drain = event_new(px->base, -1, EV_PERSIST, drain_cb, px);
 	event_add(px->drain, &tick);
 	drain_cb(-1, 0, px);
@@ -689,6 +807,7 @@ struct proxy *proxy_new(struct kc_config *cfg, int argc, char **argv, char *err,
 		return NULL;
 	}
 	px->cfg = *cfg;
+	px->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (proxy_check_config(cfg, &px->rules_cfg, err, errlen) < 0)
 		goto fail;
 	px->argc = argc;
@@ -803,6 +922,8 @@ void proxy_free(struct proxy *px)
 		free(px->sessions[i]);
 	free(px->sessions);
 	free(px->scratch);
+	if (px->reserve_fd >= 0)
+		close(px->reserve_fd);
 	if (px->bootstrap)
 		evconnlistener_free(px->bootstrap);
 	if (px->drain)

@@ -32,6 +32,7 @@ struct broker {
 	uint16_t port;        /* the local listener's port */
 	char bind_addr[64];   /* the local listener's address, as text */
 	char upstream_ip[64]; /* upstream.host resolved, for transparent mode */
+	int bind_failed;      /* its listener could not be bound (yet) */
 	struct proxy *px;
 };
 
@@ -85,6 +86,14 @@ struct proxy {
 	struct timeval now; /* cached clock, updated per callback */
 	int draining;
 	struct timeval drain_deadline;
+
+	/* Out of descriptors: one kept in reserve lets the proxy accept a
+	 * waiting client only to refuse it (proxy.c, accept_error). */
+	int reserve_fd;
+	int fd_short;            /* refusing for want of descriptors */
+	uint32_t fd_refused;     /* connections refused so, this episode */
+	uint32_t fd_refused_was; /* ... at the janitor's previous sweep */
+	int accept_paused;       /* listeners disabled until the next sweep */
 
 	uint8_t *scratch; /* rewrite output, reused */
 	size_t scratch_cap;

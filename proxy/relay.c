@@ -792,8 +792,11 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 
 		json_object_set_new(x, "expected_correlation_id",
 				    f ? json_integer(f->corr) : json_null());
+		/* A frame with no readable correlation id (a negative or
+		 * oversized length) is a desync too: null says so. */
 		json_object_set_new(x, "got_correlation_id",
-				    json_integer(corr));
+				    rc == KP_OK ? json_integer(corr)
+						: json_null());
 		json_object_set_new(x, "prefix", hex_prefix(&p));
 		go_opaque(c, "desync", x);
 		return -1;
