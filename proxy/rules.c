@@ -164,6 +164,7 @@ struct rconn {
 				   offset commits, transaction steps) */
 	uint32_t data, group, txn;
 	unsigned fired;
+	const char *refused_by; /* the catalog id that refused it, or NULL */
 };
 
 struct topic_count {
@@ -892,6 +893,7 @@ int rules_open(struct rules *r, uint64_t id, const char *addr, int32_t broker,
 		emit(r, f);
 		if (r->cfg.mode == RULES_ENFORCE) {
 			c->fired |= F_CLOSING;
+			c->refused_by = "enforce.max_conns_addr";
 			a->open++;
 			return -1;
 		}
@@ -939,6 +941,7 @@ static int refuse(struct rules *r, struct rconn *c, struct rsession *s,
 	if (r->cfg.mode != RULES_ENFORCE)
 		return 0;
 	c->fired |= F_CLOSING;
+	c->refused_by = id;
 	return -1;
 }
 
@@ -1448,6 +1451,13 @@ void rules_tick(struct rules *r, double now)
 			}
 		}
 	}
+}
+
+const char *rules_refused_by(struct rules *r, uint64_t id)
+{
+	struct rconn *c = conn_get(r, id);
+
+	return c ? c->refused_by : NULL;
 }
 
 const char *rules_conn_profile(struct rules *r, uint64_t id)

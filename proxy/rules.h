@@ -243,6 +243,11 @@ void rules_close(struct rules *r, uint64_t conn, const char *closed_by,
 /* Periodic checks (idle, lingering bootstrap, windows). */
 void rules_tick(struct rules *r, double now);
 
+/* The rule that refused a connection (rules_open or rules_identify
+ * returned -1), a catalog id; NULL if none did. Valid until
+ * rules_close. */
+const char *rules_refused_by(struct rules *r, uint64_t conn);
+
 /* The profile the engine uses for a connection's session (NULL if the
  * connection is unknown). */
 const char *rules_conn_profile(struct rules *r, uint64_t conn);

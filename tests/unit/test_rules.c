@@ -516,6 +516,8 @@ Test(rules, enforce_caps_and_rate)
 	cr_assert_eq(rules_open(r, 1, "a", -1, 0), 0);
 	cr_assert_eq(rules_open(r, 2, "a", 1, 0), 0);
 	cr_assert_eq(rules_open(r, 3, "a", 2, 0), -1);
+	cr_assert_str_eq(rules_refused_by(r, 3), "enforce.max_conns_addr");
+	cr_assert_null(rules_refused_by(r, 2));
 	cr_assert_eq(rules_open(r, 4, "b", 2, 0), 0);
 	rules_close(r, 3, "proxy", "fin", 0, 0);
 	rules_close(r, 1, "client", "fin", 0, 1);
@@ -535,6 +537,7 @@ Test(rules, enforce_caps_and_rate)
 	}
 	rules_open(r, 3, "a", 1, 0);
 	cr_assert_eq(rules_identify(r, 3, "c", "librdkafka", "2", 0), -1);
+	cr_assert_str_eq(rules_refused_by(r, 3), "enforce.max_conns_session");
 	rules_close(r, 3, "proxy", "fin", 0, 0);
 	/* Rate: churn through connections within a minute. */
 	for (uint64_t i = 4; i <= 6; i++) {
@@ -544,6 +547,22 @@ Test(rules, enforce_caps_and_rate)
 	}
 	cr_assert(count(&k, "enforce.conn_rate") >= 1);
 	cr_assert(count(&k, "enforce.max_conns_session") >= 1);
+	/* The refusal names the rule that refused, not the first cap. */
+	rules_config_defaults(&cfg);
+	cfg.mode = RULES_ENFORCE;
+	SET(cfg, max_conns_per_session, 5);
+	SET(cfg, max_conn_rate, 2);
+	rules_free(r);
+	sink_free(&k);
+	r = engine(&k, &cfg);
+	for (uint64_t i = 1; i <= 3; i++) {
+		rules_open(r, i, "a", 1, 0);
+		cr_assert_eq(rules_identify(r, i, "c", "librdkafka", "2", 0),
+			     i < 3 ? 0 : -1);
+		if (i < 3)
+			rules_close(r, i, "client", "fin", 0, 0.5);
+	}
+	cr_assert_str_eq(rules_refused_by(r, 3), "enforce.conn_rate");
 	rules_free(r);
 	sink_free(&k);
 }
