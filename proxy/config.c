@@ -905,16 +905,14 @@ static const char *scan_value(const char *p, const char *end)
 	return p;
 }
 
-/* Offset of the top-level key (elem < 0), or of element elem of the array
- * that is the key's value; -1 if there is no such thing. */
-static long json_locate(const char *text, size_t len, const char *key,
-			long elem)
+/* In the object at p: the value of key (and in *at the offset of the
+ * key's opening quote), or NULL. */
+static const char *locate_key(const char *text, const char *p, const char *end,
+			      const char *key, long *at)
 {
-	const char *p = text, *end = text + len;
-
 	p = scan_ws(p, end);
 	if (p >= end || *p != '{')
-		return -1;
+		return NULL;
 	for (p++;;) {
 		const char *k;
 		bool match;
@@ -923,31 +921,65 @@ static long json_locate(const char *text, size_t len, const char *key,
 		if (p < end && *p == ',')
 			p = scan_ws(p + 1, end);
 		if (p >= end || *p != '"')
-			return -1;
+			return NULL;
 		k = p;
 		p = scan_string(p, end, key, &match);
 		p = scan_ws(p, end);
 		if (p < end && *p == ':')
 			p = scan_ws(p + 1, end);
-		if (!match) {
-			p = scan_value(p, end);
-			continue;
+		if (match) {
+			*at = k - text;
+			return p;
 		}
-		if (elem < 0)
-			return k - text;
-		if (p >= end || *p != '[')
-			return -1;
-		for (p++;; elem--) {
-			p = scan_ws(p, end);
-			if (p >= end || *p == ']')
-				return -1;
-			if (elem == 0)
-				return p - text;
-			p = scan_ws(scan_value(p, end), end);
-			if (p < end && *p == ',')
-				p++;
+		p = scan_value(p, end);
+	}
+}
+
+/* In the array at p: element elem, or NULL. */
+static const char *locate_elem(const char *p, const char *end, long elem)
+{
+	p = scan_ws(p, end);
+	if (p >= end || *p != '[')
+		return NULL;
+	for (p++;; elem--) {
+		p = scan_ws(p, end);
+		if (p >= end || *p == ']')
+			return NULL;
+		if (elem == 0)
+			return p;
+		p = scan_ws(scan_value(p, end), end);
+		if (p < end && *p == ',')
+			p++;
+	}
+}
+
+/* Offset of what the path names (a key's opening quote, an element's
+ * first byte) in the document; -1 if there is no such thing. */
+static long json_locate_path(const char *text, size_t len,
+			     const struct kc_json_step *steps, int n)
+{
+	const char *p = text, *end = text + len;
+	long at = -1;
+
+	for (int i = 0; i < n && p; i++) {
+		if (steps[i].key) {
+			p = locate_key(text, p, end, steps[i].key, &at);
+		} else {
+			p = locate_elem(p, end, steps[i].index);
+			at = p ? p - text : -1;
 		}
 	}
+	return p ? at : -1;
+}
+
+/* Offset of the top-level key (elem < 0), or of element elem of the array
+ * that is the key's value; -1 if there is no such thing. */
+static long json_locate(const char *text, size_t len, const char *key,
+			long elem)
+{
+	struct kc_json_step steps[2] = {{key, 0}, {NULL, elem}};
+
+	return json_locate_path(text, len, steps, elem < 0 ? 1 : 2);
 }
 
 /* 1-based line and column of byte off, counting columns in characters
@@ -1188,6 +1220,26 @@ fail:
 	json_decref(root);
 	free(text);
 	return rc;
+}
+
+const char *kc_config_where(const char *path, const struct kc_json_step *steps,
+			    int n, char *out, size_t outlen)
+{
+	char *text = NULL, msg[64];
+	size_t len;
+	long off = -1;
+	int line, col;
+
+	if (file_read(path, &text, &len, msg, sizeof(msg)) == 0)
+		off = json_locate_path(text, len, steps, n);
+	if (off >= 0) {
+		text_linecol(text, (size_t)off, &line, &col);
+		snprintf(out, outlen, "%s:%d:%d: ", path, line, col);
+	} else {
+		snprintf(out, outlen, "%s: ", path);
+	}
+	free(text);
+	return out;
 }
 
 void kc_config_defaults(struct kc_config *c)

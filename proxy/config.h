@@ -112,7 +112,7 @@ enum kc_opt_type {
 	X(mark, "mark", "mark", KC_T_COUNT, "0", 0, INT32_MAX, "N",            \
 	  "SO_MARK of upstream sockets (transparent mode)")                    \
 	X(rules, NULL, "rules", KC_T_JSON, "", 0, 0, "",                       \
-	  "reserved for the rules module")                                     \
+	  "lifecycle rules (doc/rules.md)")                                    \
 	X(admin, NULL, "admin", KC_T_JSON, "", 0, 0, "",                       \
 	  "admin API options (doc/admin.md)")                                  \
 	X(admin_listen, "admin", "admin_listen", KC_T_ADDR_OPT, "", 0, 0,      \
@@ -149,8 +149,8 @@ struct kc_config {
 	bool proc_lookup;
 	bool transparent; /* redirected connections, no address rewriting */
 	int mark;         /* SO_MARK on upstream sockets, 0: none */
-	json_t *rules; /* owned reference or NULL; reserved, not interpreted */
-	json_t *admin; /* owned reference or NULL; read by admin.c */
+	json_t *rules;    /* owned reference or NULL; read by rules.c */
+	json_t *admin;    /* owned reference or NULL; read by admin.c */
 	struct kc_hostport admin_listen;    /* port 0: no admin API */
 	char admin_token_file[KC_PATH_MAX]; /* "": no token */
 	char web_root[KC_PATH_MAX];         /* "": the installed files */
@@ -178,6 +178,20 @@ int kc_config_from_args(struct kc_config *c, int argc, char **argv, char *err,
  * Returns 0 or -1. */
 int kc_config_load_file(struct kc_config *c, const char *path, char *err,
 			size_t errlen) __attribute__((warn_unused_result));
+
+/* A step down a JSON document: an object's key, or (key NULL) an array's
+ * element. */
+struct kc_json_step {
+	const char *key;
+	long index;
+};
+
+/* Where the key or element that steps name (from the top object down) is
+ * in the file at path, as "path:LINE:COLUMN: ", for messages about
+ * settings checked after loading (the "rules" object); "path: " when the
+ * file no longer holds it. Reads the file again. Returns out. */
+const char *kc_config_where(const char *path, const struct kc_json_step *steps,
+			    int n, char *out, size_t outlen);
 
 /* Check the merged settings: listen and an upstream are set, every value
  * is in range, buffer_low < buffer_high, max_rewrite_frame <= max_frame,

@@ -31,8 +31,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (proxy_check_config(&cfg, &rules_cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "kafka-conntrace: %s%s%s\n", cfg.config_path,
-			cfg.config_path[0] ? ": " : "", err);
+		fprintf(stderr, "kafka-conntrace: %s\n", err);
 		kc_config_release(&cfg);
 		return 2;
 	}

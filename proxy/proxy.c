@@ -99,10 +99,27 @@ struct conn *proxy_conn_find(struct proxy *px, uint64_t id)
 int proxy_check_config(const struct kc_config *cfg, struct rules_config *rc,
 		       char *err, size_t errlen)
 {
+	struct rules_config_error e;
+	struct kc_json_step steps[5] = {{"rules", 0}};
+	char where[KC_PATH_MAX + 32] = "", msg[512];
+
 	rules_config_defaults(rc);
-	if (admin_check_config(cfg, err, errlen) < 0)
+	if (admin_check_config(cfg, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "%s%s%s", cfg->config_path,
+			 cfg->config_path[0] ? ": " : "", msg);
 		return -1;
-	return rules_config_parse(rc, cfg->rules, err, errlen);
+	}
+	if (rules_config_parse(rc, cfg->rules, &e) == 0)
+		return 0;
+	for (int i = 0; i < e.depth; i++) {
+		steps[i + 1].key = e.path[i].key[0] ? e.path[i].key : NULL;
+		steps[i + 1].index = e.path[i].index;
+	}
+	if (cfg->config_path[0])
+		kc_config_where(cfg->config_path, steps, e.depth + 1, where,
+				sizeof(where));
+	snprintf(err, errlen, "%s%s", where, e.msg);
+	return -1;
 }
 
 /* ---- rules ---- */

@@ -112,7 +112,8 @@ int proxy_run(struct proxy *px);
 void proxy_free(struct proxy *px);
 
 /* Check what proxy_new() would refuse in a configuration that parsed:
- * the rules settings. 0, or -1 with err set. */
+ * the admin and rules settings. 0, or -1 with err set; a message about a
+ * rules key starts with the file's "path:LINE:COLUMN: ". */
 int proxy_check_config(const struct kc_config *cfg, struct rules_config *rc,
 		       char *err, size_t errlen)
 	__attribute__((warn_unused_result));

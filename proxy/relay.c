@@ -524,10 +524,11 @@ static int request_frame(struct conn *c, struct evbuffer *in)
 		if (rules_identify(px->rules, c->id, c->client_id, c->sw_name,
 				   c->sw_version, proxy_now(px)) < 0) {
 			/* Refused before its first request is relayed. */
+			const char *rule = rules_refused_by(px->rules, c->id);
+
 			json_decref(detail);
 			conn_close(c, BY_PROXY, "refused",
-				   c->close_rule ? c->close_rule
-						 : "enforce.max_conns_session",
+				   rule ? rule : "enforce.max_conns_session",
 				   NULL);
 			return -1;
 		}

@@ -8,6 +8,7 @@
 #include "rules.h"
 
 #include <fnmatch.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +18,48 @@
 
 /* ---- facts, declared once ---- */
 
-/* Defaults from each library's source (see doc/rules.md for where). */
-const struct rules_profile rules_profiles[] = {
-	/* name          idle   md    backoff sep txn_on_data per linger */
-	{"java", 540, 300, 0.05, 1, 1, 1, 600},
-	{"librdkafka", 0, 300, 0.1, 1, 0, 1, 5},
-	{"kafka-python", 540, 300, 0.05, 1, 0, 1, 5},
-	{"kafkajs", 0, 300, 0.3, 0, 1, 2, 0},
-	{"generic", 0, 300, 0.05, 0, 1, 2, 0},
-	{NULL, 0, 0, 0, 0, 0, 0, 0},
+const struct rules_threshold rules_threshold_table[] = {
+#define ROW(name, unit, scope, lo, hi, j, l, kp, kj, g, meaning)               \
+	{#name,                                                                \
+	 RULES_U_##unit,                                                       \
+	 RULES_S_##scope,                                                      \
+	 lo,                                                                   \
+	 hi,                                                                   \
+	 offsetof(struct rules_thresholds, name),                              \
+	 {j, l, kp, kj, g},                                                    \
+	 meaning},
+	RULES_THRESHOLDS(ROW)
+#undef ROW
 };
+
+/* Defaults from each library's source (see doc/rules.md for where); each
+ * row takes one defaults column of RULES_THRESHOLDS. */
+#define PROFILE(name_, k)                                                      \
+	{                                                                      \
+		name_,                                                         \
+		{                                                              \
+			RULES_THRESHOLDS(k)                                    \
+		}                                                              \
+	}
+#define JAVA(name, u, s, lo, hi, j, l, kp, kj, g, m)         .name = j,
+#define LIBRDKAFKA(name, u, s, lo, hi, j, l, kp, kj, g, m)   .name = l,
+#define KAFKA_PYTHON(name, u, s, lo, hi, j, l, kp, kj, g, m) .name = kp,
+#define KAFKAJS(name, u, s, lo, hi, j, l, kp, kj, g, m)      .name = kj,
+#define GENERIC(name, u, s, lo, hi, j, l, kp, kj, g, m)      .name = g,
+const struct rules_profile rules_profiles[] = {
+	PROFILE("java", JAVA),
+	PROFILE("librdkafka", LIBRDKAFKA),
+	PROFILE("kafka-python", KAFKA_PYTHON),
+	PROFILE("kafkajs", KAFKAJS),
+	PROFILE("generic", GENERIC),
+	{NULL, {.idle_close_s = 0}},
+};
+#undef JAVA
+#undef LIBRDKAFKA
+#undef KAFKA_PYTHON
+#undef KAFKAJS
+#undef GENERIC
+#undef PROFILE
 
 const struct rules_rule rules_catalog[] = {
 	{"idle.connection", "warning",
@@ -72,12 +105,8 @@ const struct rules_rule rules_catalog[] = {
 const size_t rules_catalog_len =
 	sizeof(rules_catalog) / sizeof(rules_catalog[0]);
 
-/* Slack for clients that notice idleness late (Java checks once per
- * poll, up to request.timeout.ms late). */
-#define IDLE_SLACK_S  30.0
-#define BROKER_IDLE_S 600.0  /* brokers' connections.max.idle.ms */
-#define KEEP_S        3600.0 /* forget quiet sessions and addresses */
-#define RING          128
+#define KEEP_S 3600.0 /* forget quiet sessions and addresses */
+#define RING   128
 
 /* ---- state ---- */
 
@@ -135,6 +164,7 @@ struct rconn {
 				   offset commits, transaction steps) */
 	uint32_t data, group, txn;
 	unsigned fired;
+	const char *refused_by; /* the catalog id that refused it, or NULL */
 };
 
 struct topic_count {
@@ -158,9 +188,9 @@ struct rsession {
 	char sw_version[64];
 	char addr[64];
 	const struct rules_profile *prof;
-	double idle_s;       /* finding threshold for this session */
-	double idle_close_s; /* the client's own idle close */
-	double md_refresh_s;
+	struct rules_thresholds th; /* profile, rules.KEY, override */
+	double idle_s;              /* idle.connection's, resolved */
+	uint64_t disabled;          /* rules off for this client */
 	struct rconn *conns;
 	uint32_t open;
 	double first_seen, last_seen;
@@ -198,6 +228,7 @@ struct rules {
 	struct rconn *conns[CONN_BUCKETS];
 	struct rsession *sessions[SESSION_BUCKETS];
 	struct raddr *addrs[SESSION_BUCKETS];
+	struct rules_thresholds addr_th; /* for per-address counts */
 	int32_t brokers_seen[256];
 	int n_brokers_seen;
 };
@@ -217,171 +248,265 @@ void rules_config_defaults(struct rules_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->mode = RULES_REPORT;
-	c->short_lived_s = 2;
-	c->churn_count = 5;
-	c->churn_window_s = 60;
-	c->open_rate = 30;
-	c->clients_per_minute = 10;
-	c->unknown_topic_count = 3;
-	c->unknown_topic_window_s = 60;
-	c->metadata_per_minute = 30;
 }
 
-/* One table for the numeric keys of the "rules" object. */
-static const struct num_key {
-	const char *key;
-	size_t off;
-	int is_int;
-	double min, max;
-} num_keys[] = {
-#define D(k, lo, hi)                                                           \
-	{                                                                      \
-#k, offsetof(struct rules_config, k), 0, lo, hi                \
-	}
-#define I(k, lo, hi)                                                           \
-	{                                                                      \
-#k, offsetof(struct rules_config, k), 1, lo, hi                \
-	}
-	D(idle_s, 0, 1e7),
-	D(idle_timeout_s, 0, 1e7),
-	D(bootstrap_grace_s, 0, 1e7),
-	I(max_conns_per_session, 0, 1e6),
-	I(max_conns_per_addr, 0, 1e6),
-	D(max_conn_rate, 0, 1e6),
-	D(short_lived_s, 0, 3600),
-	I(churn_count, 1, 1e6),
-	D(churn_window_s, 1, 86400),
-	D(open_rate, 0, 1e6),
-	I(clients_per_minute, 1, 1e6),
-	I(unknown_topic_count, 1, 1e6),
-	D(unknown_topic_window_s, 1, 86400),
-	I(metadata_per_minute, 1, 1e6),
-#undef D
-#undef I
-};
+#define N_THRESHOLDS RULES_N_THRESHOLDS
+/* struct rules_setting's and rules_config's masks hold one bit each. */
+_Static_assert(RULES_N_THRESHOLDS <= 64, "too many thresholds for a mask");
+_Static_assert(sizeof(rules_catalog) / sizeof(rules_catalog[0]) <= 64,
+	       "too many rules for a mask");
 
-static int parse_num(struct rules_config *c, const struct num_key *k,
-		     const json_t *v, char *err, size_t errlen)
+static double *th_field(struct rules_thresholds *t, size_t i)
 {
-	double d;
+	return (double *)((char *)t + rules_threshold_table[i].off);
+}
 
-	if (!json_is_number(v) || (k->is_int && !json_is_integer(v))) {
-		snprintf(err, errlen, "rules.%s: expected %s", k->key,
-			 k->is_int ? "an integer" : "a number");
-		return -1;
+/* Lay the given values of set over t. */
+static void setting_apply(struct rules_thresholds *t,
+			  const struct rules_setting *set)
+{
+	for (size_t i = 0; i < N_THRESHOLDS; i++)
+		if (set->given & (UINT64_C(1) << i))
+			*th_field(t, i) = *th_field(
+				(struct rules_thresholds *)&set->v, i);
+}
+
+/* An error at path (keys, or "" and an index), message after "rules". */
+__attribute__((format(printf, 3, 4))) static int
+cfg_fail(struct rules_config_error *e, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(e->msg, sizeof(e->msg), "rules%s: ", where);
+	if (n >= 0 && (size_t)n < sizeof(e->msg)) {
+		va_start(ap, fmt);
+		vsnprintf(e->msg + n, sizeof(e->msg) - (size_t)n, fmt, ap);
+		va_end(ap);
 	}
+	return -1;
+}
+
+static void cfg_step(struct rules_config_error *e, const char *key, long index)
+{
+	if (e->depth == 4)
+		return;
+	snprintf(e->path[e->depth].key, sizeof(e->path[0].key), "%s", key);
+	e->path[e->depth].index = index;
+	e->depth++;
+}
+
+/* A key as it may appear in a message: printable ASCII, cut short. */
+static const char *shown(const char *key, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *key && n + 5 < len; key++) {
+		unsigned char ch = (unsigned char)*key;
+
+		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", ch);
+		else
+			buf[n++] = (char)ch;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static const char *unit_text(enum rules_unit u)
+{
+	switch (u) {
+	case RULES_U_SECONDS:
+		return "seconds";
+	case RULES_U_COUNT:
+		return "a whole number";
+	case RULES_U_PER_MINUTE:
+		return "per minute";
+	case RULES_U_BOOL:
+		return "0 or 1";
+	}
+	return "?";
+}
+
+/* key: a threshold? 1 when not one, 0 when taken into set, -1 on a bad
+ * value (or a per-address threshold in an override). */
+static int parse_threshold(struct rules_setting *set, const char *key,
+			   const json_t *v, int in_override, const char *where,
+			   struct rules_config_error *e)
+{
+	const struct rules_threshold *t = NULL;
+	double d;
+	size_t i;
+
+	for (i = 0; i < N_THRESHOLDS && !t; i++)
+		if (!strcmp(key, rules_threshold_table[i].name))
+			t = &rules_threshold_table[i];
+	if (!t)
+		return 1;
+	i--;
+	if (in_override && t->scope == RULES_S_ADDR)
+		return cfg_fail(e, where,
+				"counted per source address before a client "
+				"names itself: set it under \"rules\", not "
+				"per client id");
+	if (!json_is_number(v))
+		return cfg_fail(e, where, "expected a number (%s)",
+				unit_text(t->unit));
 	d = json_number_value(v);
-	if (d < k->min || d > k->max) {
-		snprintf(err, errlen, "rules.%s: %g is out of range %g..%g",
-			 k->key, d, k->min, k->max);
-		return -1;
-	}
-	if (k->is_int)
-		*(int *)((char *)c + k->off) = (int)d;
-	else
-		*(double *)((char *)c + k->off) = d;
+	if ((t->unit == RULES_U_COUNT || t->unit == RULES_U_BOOL) &&
+	    d != (double)(long long)d)
+		return cfg_fail(e, where, "expected %s, not %g",
+				unit_text(t->unit), d);
+	if (!(d >= t->min && d <= t->max))
+		return cfg_fail(e, where, "%g is out of range %g..%g", d,
+				t->min, t->max);
+	*th_field(&set->v, i) = d;
+	set->given |= UINT64_C(1) << i;
 	return 0;
 }
 
-static int known_rule(const char *id)
+static int catalog_index(const char *id)
 {
 	for (size_t i = 0; i < rules_catalog_len; i++)
 		if (strcmp(rules_catalog[i].id, id) == 0)
-			return 1;
+			return (int)i;
+	return -1;
+}
+
+static int parse_disable(uint64_t *mask, const json_t *v, const char *where,
+			 struct rules_config_error *e)
+{
+	size_t i;
+	const json_t *id;
+
+	if (!json_is_array(v))
+		return cfg_fail(e, where, "expected an array of rule ids");
+	json_array_foreach(v, i, id)
+	{
+		int k = json_is_string(id)
+				? catalog_index(json_string_value(id))
+				: -1;
+
+		if (k < 0) {
+			cfg_step(e, "", (long)i);
+			return cfg_fail(e, where,
+					"element %zu is not a rule id (see "
+					"doc/rules.md)",
+					i);
+		}
+		*mask |= UINT64_C(1) << k;
+	}
 	return 0;
 }
 
-static int parse_overrides(struct rules_config *c, const json_t *arr, char *err,
-			   size_t errlen)
+static int parse_profile(const json_t *v, const char **out, const char *where,
+			 struct rules_config_error *e)
+{
+	const struct rules_profile *p =
+		json_is_string(v) ? rules_profile_find(json_string_value(v))
+				  : NULL;
+
+	if (!p)
+		return cfg_fail(e, where,
+				"expected one of java, librdkafka, "
+				"kafka-python, kafkajs, generic");
+	*out = p->name;
+	return 0;
+}
+
+static int parse_overrides(struct rules_config *c, const json_t *arr,
+			   struct rules_config_error *e)
 {
 	size_t i;
 	const json_t *o;
 
-	if (!json_is_array(arr)) {
-		snprintf(err, errlen, "rules.overrides: expected an array");
-		return -1;
-	}
+	if (!json_is_array(arr))
+		return cfg_fail(e, ".overrides", "expected an array");
 	json_array_foreach(arr, i, o)
 	{
 		struct rules_override *ov;
 		const char *key;
 		const json_t *v;
+		char where[160], buf[80];
 
-		if (c->n_overrides == 16) {
-			snprintf(err, errlen,
-				 "rules.overrides: at most 16 entries");
-			return -1;
-		}
-		if (!json_is_object(o)) {
-			snprintf(err, errlen,
-				 "rules.overrides[%zu]: expected an object", i);
-			return -1;
-		}
+		cfg_step(e, "", (long)i);
+		snprintf(where, sizeof(where), ".overrides[%zu]", i);
+		if (c->n_overrides == 16)
+			return cfg_fail(e, where, "at most 16 entries");
+		if (!json_is_object(o))
+			return cfg_fail(e, where, "expected an object");
 		ov = &c->overrides[c->n_overrides++];
 		memset(ov, 0, sizeof(*ov));
-		ov->idle_s = ov->idle_close_s = ov->metadata_refresh_s = -1;
 		json_object_foreach((json_t *)o, key, v)
 		{
-			if (!strcmp(key, "client_id") && json_is_string(v)) {
+			const char *prof = NULL;
+			int rc;
+
+			cfg_step(e, key, -1);
+			snprintf(where, sizeof(where), ".overrides[%zu].%s", i,
+				 shown(key, buf, sizeof(buf)));
+			if (!strcmp(key, "client_id")) {
+				if (!json_is_string(v) ||
+				    !json_string_value(v)[0] ||
+				    json_string_length(v) >=
+					    sizeof(ov->pattern))
+					return cfg_fail(
+						e, where,
+						"expected a client-id pattern "
+						"(fnmatch), 1..%zu characters",
+						sizeof(ov->pattern) - 1);
 				snprintf(ov->pattern, sizeof(ov->pattern), "%s",
 					 json_string_value(v));
-			} else if (!strcmp(key, "profile") &&
-				   json_is_string(v) &&
-				   rules_profile_find(json_string_value(v))) {
+			} else if (!strcmp(key, "profile")) {
+				if (parse_profile(v, &prof, where, e) < 0)
+					return -1;
 				snprintf(ov->profile, sizeof(ov->profile), "%s",
-					 json_string_value(v));
-			} else if (!strcmp(key, "idle_s") &&
-				   json_is_number(v)) {
-				ov->idle_s = json_number_value(v);
-			} else if (!strcmp(key, "idle_close_s") &&
-				   json_is_number(v)) {
-				ov->idle_close_s = json_number_value(v);
-			} else if (!strcmp(key, "metadata_refresh_s") &&
-				   json_is_number(v)) {
-				ov->metadata_refresh_s = json_number_value(v);
-			} else {
-				snprintf(err, errlen,
-					 "rules.overrides[%zu].%s: unknown key "
-					 "or bad value (client_id: string; "
-					 "profile: java, librdkafka, "
-					 "kafka-python, kafkajs or generic; "
-					 "idle_s, idle_close_s, "
-					 "metadata_refresh_s: numbers)",
-					 i, key);
-				return -1;
+					 prof);
+			} else if (!strcmp(key, "disable")) {
+				if (parse_disable(&ov->disabled, v, where, e) <
+				    0)
+					return -1;
+			} else if ((rc = parse_threshold(&ov->set, key, v, 1,
+							 where, e)) != 0) {
+				if (rc < 0)
+					return -1;
+				return cfg_fail(e, where,
+						"unknown key (client_id, "
+						"profile, disable, or a "
+						"threshold: see doc/rules.md)");
 			}
+			e->depth--;
 		}
 		if (!ov->pattern[0]) {
-			snprintf(err, errlen,
-				 "rules.overrides[%zu]: client_id is required",
-				 i);
-			return -1;
+			snprintf(where, sizeof(where), ".overrides[%zu]", i);
+			return cfg_fail(e, where, "client_id is required");
 		}
+		e->depth--;
 	}
 	return 0;
 }
 
-int rules_config_parse(struct rules_config *c, const json_t *obj, char *err,
-		       size_t errlen)
+int rules_config_parse(struct rules_config *c, const json_t *obj,
+		       struct rules_config_error *e)
 {
 	const char *key;
 	const json_t *v;
 
+	memset(e, 0, sizeof(*e));
 	if (!obj)
 		return 0;
-	if (!json_is_object(obj)) {
-		snprintf(err, errlen, "rules: expected an object");
-		return -1;
-	}
+	if (!json_is_object(obj))
+		return cfg_fail(e, "", "expected an object");
 	json_object_foreach((json_t *)obj, key, v)
 	{
-		size_t k;
+		char where[96], buf[80];
+		int rc;
 
-		for (k = 0; k < sizeof(num_keys) / sizeof(*num_keys); k++)
-			if (!strcmp(key, num_keys[k].key))
-				break;
-		if (k < sizeof(num_keys) / sizeof(*num_keys)) {
-			if (parse_num(c, &num_keys[k], v, err, errlen) < 0)
+		cfg_step(e, key, -1);
+		snprintf(where, sizeof(where), ".%s",
+			 shown(key, buf, sizeof(buf)));
+		if ((rc = parse_threshold(&c->set, key, v, 0, where, e)) <= 0) {
+			if (rc < 0)
 				return -1;
 		} else if (!strcmp(key, "mode")) {
 			const char *m = json_string_value(v);
@@ -392,55 +517,23 @@ int rules_config_parse(struct rules_config *c, const json_t *obj, char *err,
 				c->mode = RULES_DRY_RUN;
 			else if (m && !strcmp(m, "enforce"))
 				c->mode = RULES_ENFORCE;
-			else {
-				snprintf(err, errlen,
-					 "rules.mode: expected \"report\", "
-					 "\"dry-run\" or \"enforce\"");
-				return -1;
-			}
+			else
+				return cfg_fail(e, where,
+						"expected \"report\", "
+						"\"dry-run\" or \"enforce\"");
 		} else if (!strcmp(key, "profile")) {
-			const char *p = json_string_value(v);
-
-			if (!p || !rules_profile_find(p)) {
-				snprintf(err, errlen,
-					 "rules.profile: expected one of java, "
-					 "librdkafka, kafka-python, kafkajs, "
-					 "generic");
+			if (parse_profile(v, &c->pinned_profile, where, e) < 0)
 				return -1;
-			}
-			c->pinned_profile = rules_profile_find(p)->name;
 		} else if (!strcmp(key, "disable")) {
-			size_t i;
-			const json_t *id;
-
-			if (!json_is_array(v)) {
-				snprintf(err, errlen,
-					 "rules.disable: expected an array of "
-					 "rule ids");
+			if (parse_disable(&c->disabled, v, where, e) < 0)
 				return -1;
-			}
-			json_array_foreach(v, i, id)
-			{
-				if (!json_is_string(id) ||
-				    !known_rule(json_string_value(id)) ||
-				    c->n_disabled == 32) {
-					snprintf(err, errlen,
-						 "rules.disable[%zu]: not a "
-						 "rule id (see doc/rules.md)",
-						 i);
-					return -1;
-				}
-				snprintf(c->disabled[c->n_disabled++],
-					 sizeof(c->disabled[0]), "%s",
-					 json_string_value(id));
-			}
 		} else if (!strcmp(key, "overrides")) {
-			if (parse_overrides(c, v, err, errlen) < 0)
+			if (parse_overrides(c, v, e) < 0)
 				return -1;
 		} else {
-			snprintf(err, errlen, "rules.%s: unknown key", key);
-			return -1;
+			return cfg_fail(e, where, "unknown key");
 		}
+		e->depth--;
 	}
 	return 0;
 }
@@ -490,15 +583,22 @@ struct rules *rules_new(const struct rules_config *cfg,
 
 	if (!r)
 		return NULL;
-	r->cfg = *cfg;
 	r->ops = *ops;
 	r->ctx = ctx;
+	rules_reconfigure(r, cfg);
 	return r;
 }
+
+static void session_profile(struct rules *r, struct rsession *s);
 
 void rules_reconfigure(struct rules *r, const struct rules_config *cfg)
 {
 	r->cfg = *cfg;
+	r->addr_th = rules_profile_find("generic")->th;
+	setting_apply(&r->addr_th, &cfg->set);
+	for (int i = 0; i < SESSION_BUCKETS; i++)
+		for (struct rsession *s = r->sessions[i]; s; s = s->next)
+			session_profile(r, s);
 }
 
 void rules_free(struct rules *r)
@@ -530,12 +630,14 @@ void rules_free(struct rules *r)
 	free(r);
 }
 
-static int enabled(const struct rules *r, const char *id)
+/* Is rule id on for session s (NULL: for an address)? */
+static int enabled(const struct rules *r, const struct rsession *s,
+		   const char *id)
 {
-	for (int i = 0; i < r->cfg.n_disabled; i++)
-		if (strcmp(r->cfg.disabled[i], id) == 0)
-			return 0;
-	return 1;
+	int k = catalog_index(id);
+	uint64_t off = r->cfg.disabled | (s ? s->disabled : 0);
+
+	return k < 0 || !(off & (UINT64_C(1) << k));
 }
 
 static const char *severity_of(const char *id)
@@ -657,7 +759,7 @@ static int keeps_bootstrap(const struct rsession *s)
 {
 	int major = 0, minor = 0;
 
-	if (s->prof->bootstrap_linger_s <= 0)
+	if (s->th.bootstrap_linger_s <= 0)
 		return 1;
 	if (strcmp(s->prof->name, "librdkafka") == 0 &&
 	    sscanf(s->sw_version, "%d.%d", &major, &minor) == 2)
@@ -671,31 +773,48 @@ static int keeps_bootstrap(const struct rsession *s)
 	return 0;
 }
 
+/* The first override whose pattern matches client_id, or NULL. */
+static const struct rules_override *override_for(const struct rules_config *c,
+						 const char *client_id)
+{
+	for (int i = 0; i < c->n_overrides; i++)
+		if (fnmatch(c->overrides[i].pattern, client_id, 0) == 0)
+			return &c->overrides[i];
+	return NULL;
+}
+
+const struct rules_profile *rules_resolve(const struct rules_config *c,
+					  const char *sw_name,
+					  const char *client_id,
+					  struct rules_thresholds *out)
+{
+	const struct rules_override *ov = override_for(c, client_id);
+	const struct rules_profile *p;
+
+	if (ov && ov->profile[0])
+		p = rules_profile_find(ov->profile);
+	else if (c->pinned_profile)
+		p = rules_profile_find(c->pinned_profile);
+	else
+		p = rules_profile_guess(sw_name, client_id);
+	if (out) {
+		*out = p->th;
+		setting_apply(out, &c->set);
+		if (ov)
+			setting_apply(out, &ov->set);
+	}
+	return p;
+}
+
 static void session_profile(struct rules *r, struct rsession *s)
 {
-	const char *pinned = r->cfg.pinned_profile;
-	const struct rules_override *ov = NULL;
+	const struct rules_override *ov = override_for(&r->cfg, s->client_id);
 
-	for (int i = 0; i < r->cfg.n_overrides && !ov; i++)
-		if (fnmatch(r->cfg.overrides[i].pattern, s->client_id, 0) == 0)
-			ov = &r->cfg.overrides[i];
-	if (ov && ov->profile[0])
-		s->prof = rules_profile_find(ov->profile);
-	else if (pinned)
-		s->prof = rules_profile_find(pinned);
-	else
-		s->prof = rules_profile_guess(s->sw_name, s->client_id);
-	s->idle_close_s = s->prof->idle_close_s;
-	s->md_refresh_s = s->prof->metadata_refresh_s;
-	s->idle_s = r->cfg.idle_s > 0     ? r->cfg.idle_s
-		    : s->idle_close_s > 0 ? s->idle_close_s
-					  : BROKER_IDLE_S;
-	if (ov && ov->idle_close_s >= 0)
-		s->idle_close_s = ov->idle_close_s;
-	if (ov && ov->idle_s >= 0)
-		s->idle_s = ov->idle_s;
-	if (ov && ov->metadata_refresh_s >= 0)
-		s->md_refresh_s = ov->metadata_refresh_s;
+	s->prof = rules_resolve(&r->cfg, s->sw_name, s->client_id, &s->th);
+	s->idle_s = s->th.idle_s > 0         ? s->th.idle_s
+		    : s->th.idle_close_s > 0 ? s->th.idle_close_s
+					     : s->th.broker_idle_s;
+	s->disabled = ov ? ov->disabled : 0;
 }
 
 static struct rsession *session_get(struct rules *r, const char *addr,
@@ -757,15 +876,15 @@ int rules_open(struct rules *r, uint64_t id, const char *addr, int32_t broker,
 	r->conns[id % CONN_BUCKETS] = c;
 	note_broker(r, broker);
 	a->last_seen = now;
-	if (r->cfg.max_conns_per_addr > 0 &&
-	    a->open >= (uint32_t)r->cfg.max_conns_per_addr &&
-	    enabled(r, "enforce.max_conns_addr")) {
+	if (r->addr_th.max_conns_per_addr > 0 &&
+	    a->open >= (uint32_t)r->addr_th.max_conns_per_addr &&
+	    enabled(r, NULL, "enforce.max_conns_addr")) {
 		json_t *f = finding(r, "enforce.max_conns_addr", NULL, addr);
 
-		json_object_set_new(f, "evidence",
-				    json_pack("{s:i, s:i}", "open", a->open,
-					      "limit",
-					      r->cfg.max_conns_per_addr));
+		json_object_set_new(
+			f, "evidence",
+			json_pack("{s:i, s:i}", "open", a->open, "limit",
+				  (int)r->addr_th.max_conns_per_addr));
 		json_object_set_new(f, "conns", conn_ids(c));
 		json_object_set_new(f, "action",
 				    json_string(r->cfg.mode == RULES_ENFORCE
@@ -774,6 +893,7 @@ int rules_open(struct rules *r, uint64_t id, const char *addr, int32_t broker,
 		emit(r, f);
 		if (r->cfg.mode == RULES_ENFORCE) {
 			c->fired |= F_CLOSING;
+			c->refused_by = "enforce.max_conns_addr";
 			a->open++;
 			return -1;
 		}
@@ -781,9 +901,9 @@ int rules_open(struct rules *r, uint64_t id, const char *addr, int32_t broker,
 	a->open++;
 	if (broker < 0) {
 		ring_add(&a->boots, now);
-		if (!a->fired && enabled(r, "churn.client_per_message") &&
+		if (!a->fired && enabled(r, NULL, "churn.client_per_message") &&
 		    ring_count(&a->boots, now, 60) >=
-			    (uint32_t)r->cfg.clients_per_minute) {
+			    (uint32_t)r->addr_th.clients_per_minute) {
 			json_t *f = finding(r, "churn.client_per_message", NULL,
 					    addr);
 
@@ -794,7 +914,8 @@ int rules_open(struct rules *r, uint64_t id, const char *addr, int32_t broker,
 					"{s:i, s:i, s:s}",
 					"client_instances_last_minute",
 					ring_count(&a->boots, now, 60),
-					"threshold", r->cfg.clients_per_minute,
+					"threshold",
+					(int)r->addr_th.clients_per_minute,
 					"hint",
 					"each client instance opens a "
 					"bootstrap connection: reuse one "
@@ -820,6 +941,7 @@ static int refuse(struct rules *r, struct rconn *c, struct rsession *s,
 	if (r->cfg.mode != RULES_ENFORCE)
 		return 0;
 	c->fired |= F_CLOSING;
+	c->refused_by = id;
 	return -1;
 }
 
@@ -833,10 +955,11 @@ static void check_storm(struct rules *r, struct rsession *s, struct rconn *c,
 
 		if (b->at == 0 || b->broker != c->broker || !b->failed)
 			continue;
-		if (now - b->at < s->prof->reconnect_backoff_s)
+		if (now - b->at < s->th.reconnect_backoff_s)
 			ring_add(&b->fast, now);
-		if (!(s->fired & S_STORM) && enabled(r, "reconnect.storm") &&
-		    ring_count(&b->fast, now, 60) >= 3) {
+		if (!(s->fired & S_STORM) && enabled(r, s, "reconnect.storm") &&
+		    ring_count(&b->fast, now, s->th.storm_window_s) >=
+			    s->th.storm_count) {
 			json_t *f = finding(r, "reconnect.storm", s, NULL);
 
 			s->fired |= S_STORM;
@@ -847,7 +970,7 @@ static void check_storm(struct rules *r, struct rsession *s, struct rconn *c,
 					  ring_count(&b->fast, now, 60),
 					  "last_gap_s", now - b->at,
 					  "profile_backoff_s",
-					  s->prof->reconnect_backoff_s));
+					  s->th.reconnect_backoff_s));
 			json_object_set_new(f, "conns", conn_ids(c));
 			emit(r, f);
 		}
@@ -875,39 +998,39 @@ int rules_identify(struct rules *r, uint64_t id, const char *client_id,
 	s->last_seen = now;
 	ring_add(&s->opens, now);
 	check_storm(r, s, c, now);
-	if (r->cfg.max_conns_per_session > 0 &&
-	    s->open > (uint32_t)r->cfg.max_conns_per_session &&
-	    enabled(r, "enforce.max_conns_session") &&
+	if (s->th.max_conns_per_session > 0 &&
+	    s->open > (uint32_t)s->th.max_conns_per_session &&
+	    enabled(r, s, "enforce.max_conns_session") &&
 	    refuse(r, c, s, "enforce.max_conns_session",
 		   json_pack("{s:i, s:i}", "open", s->open, "limit",
-			     r->cfg.max_conns_per_session)) < 0)
+			     (int)s->th.max_conns_per_session)) < 0)
 		return -1;
-	if (r->cfg.max_conn_rate > 0 &&
-	    ring_count(&s->opens, now, 60) > r->cfg.max_conn_rate &&
-	    enabled(r, "enforce.conn_rate") &&
+	if (s->th.max_conn_rate > 0 &&
+	    ring_count(&s->opens, now, 60) > s->th.max_conn_rate &&
+	    enabled(r, s, "enforce.conn_rate") &&
 	    refuse(r, c, s, "enforce.conn_rate",
 		   json_pack("{s:i, s:f}", "opens_last_minute",
 			     ring_count(&s->opens, now, 60), "limit_per_minute",
-			     r->cfg.max_conn_rate)) < 0)
+			     s->th.max_conn_rate)) < 0)
 		return -1;
-	if (!(s->fired & S_OPEN_RATE) && enabled(r, "churn.open_rate") &&
-	    r->cfg.open_rate > 0 &&
-	    ring_count(&s->opens, now, 60) > r->cfg.open_rate) {
+	if (!(s->fired & S_OPEN_RATE) && enabled(r, s, "churn.open_rate") &&
+	    s->th.open_rate > 0 &&
+	    ring_count(&s->opens, now, 60) > s->th.open_rate) {
 		json_t *f = finding(r, "churn.open_rate", s, NULL);
 
 		s->fired |= S_OPEN_RATE;
 		json_object_set_new(f, "evidence",
 				    json_pack("{s:i, s:f}", "opens_last_minute",
 					      ring_count(&s->opens, now, 60),
-					      "threshold", r->cfg.open_rate));
+					      "threshold", s->th.open_rate));
 		emit(r, f);
 	}
 	/* bootstrap + group and transaction coordinators + data per
 	 * broker */
-	expected = 3 + (uint32_t)s->prof->conns_per_broker *
+	expected = 3 + (uint32_t)s->th.conns_per_broker *
 			       (uint32_t)(r->n_brokers_seen ? r->n_brokers_seen
 							    : 1);
-	if (!(s->fired & S_EXCESS) && enabled(r, "conns.excess") &&
+	if (!(s->fired & S_EXCESS) && enabled(r, s, "conns.excess") &&
 	    s->open > expected) {
 		json_t *f = finding(r, "conns.excess", s, NULL);
 
@@ -981,9 +1104,9 @@ void rules_request(struct rules *r, uint64_t id, int16_t api_key,
 		s->joined = 1;
 	if (leaving)
 		s->left = 1;
-	if (!(c->fired & F_MIXED) && enabled(r, "role.mixed") && c->data &&
-	    ((c->group && s->prof->separate_coordinator) ||
-	     (c->txn && !s->prof->txn_on_data))) {
+	if (!(c->fired & F_MIXED) && enabled(r, s, "role.mixed") && c->data &&
+	    ((c->group && s->th.separate_coordinator) ||
+	     (c->txn && !s->th.txn_on_data))) {
 		json_t *f = finding(r, "role.mixed", s, NULL);
 
 		c->fired |= F_MIXED;
@@ -999,10 +1122,10 @@ void rules_request(struct rules *r, uint64_t id, int16_t api_key,
 	if (api_key == KP_API_METADATA) {
 		ring_add(&s->metadata, now);
 		if (!(s->fired & S_MD_FREQ) &&
-		    enabled(r, "metadata.frequent") &&
-		    now - s->first_seen >= 60 &&
+		    enabled(r, s, "metadata.frequent") &&
+		    now - s->first_seen >= s->th.metadata_startup_s &&
 		    ring_count(&s->metadata, now, 60) >
-			    (uint32_t)r->cfg.metadata_per_minute) {
+			    (uint32_t)s->th.metadata_per_minute) {
 			json_t *f = finding(r, "metadata.frequent", s, NULL);
 
 			s->fired |= S_MD_FREQ;
@@ -1011,7 +1134,7 @@ void rules_request(struct rules *r, uint64_t id, int16_t api_key,
 				json_pack("{s:i, s:f}", "metadata_last_minute",
 					  ring_count(&s->metadata, now, 60),
 					  "profile_refresh_s",
-					  s->md_refresh_s));
+					  s->th.metadata_refresh_s));
 			emit(r, f);
 		}
 	}
@@ -1037,7 +1160,7 @@ void rules_unknown_topic(struct rules *r, uint64_t id, const char *topic,
 	struct rsession *s = c ? c->s : NULL;
 	struct topic_count *t = NULL;
 
-	if (!s || !enabled(r, "metadata.unknown_topic"))
+	if (!s || !enabled(r, s, "metadata.unknown_topic"))
 		return;
 	for (int i = 0; i < 8 && !t; i++)
 		if (!strcmp(s->topics[i].name, topic))
@@ -1050,8 +1173,8 @@ void rules_unknown_topic(struct rules *r, uint64_t id, const char *topic,
 	snprintf(t->name, sizeof(t->name), "%s", topic);
 	ring_add(&t->seen, now);
 	if (!t->fired &&
-	    ring_count(&t->seen, now, r->cfg.unknown_topic_window_s) >=
-		    (uint32_t)r->cfg.unknown_topic_count) {
+	    ring_count(&t->seen, now, s->th.unknown_topic_window_s) >=
+		    (uint32_t)s->th.unknown_topic_count) {
 		json_t *f = finding(r, "metadata.unknown_topic", s, NULL);
 
 		t->fired = 1;
@@ -1060,8 +1183,8 @@ void rules_unknown_topic(struct rules *r, uint64_t id, const char *topic,
 			json_pack("{s:s, s:i, s:f}", "topic", topic,
 				  "unknown_topic_answers",
 				  ring_count(&t->seen, now,
-					     r->cfg.unknown_topic_window_s),
-				  "window_s", r->cfg.unknown_topic_window_s));
+					     s->th.unknown_topic_window_s),
+				  "window_s", s->th.unknown_topic_window_s));
 		json_object_set_new(f, "conns", conn_ids(c));
 		emit(r, f);
 	}
@@ -1079,7 +1202,7 @@ static void session_ended(struct rules *r, struct rsession *s)
 	 * group member gone with requests in flight and no leave. */
 	abrupt = s->exit_rst || s->exit_inflight ||
 		 (s->exit_other && s->joined && !s->left);
-	if (abrupt && enabled(r, "exit.abrupt")) {
+	if (abrupt && enabled(r, s, "exit.abrupt")) {
 		f = finding(r, "exit.abrupt", s, NULL);
 		json_object_set_new(
 			f, "evidence",
@@ -1090,7 +1213,7 @@ static void session_ended(struct rules *r, struct rsession *s)
 				  "left_group", s->left));
 		emit(r, f);
 	}
-	if (s->joined && !s->left && enabled(r, "exit.no_leave_group")) {
+	if (s->joined && !s->left && enabled(r, s, "exit.no_leave_group")) {
 		f = finding(r, "exit.no_leave_group", s, NULL);
 		json_object_set_new(
 			f, "evidence",
@@ -1100,7 +1223,8 @@ static void session_ended(struct rules *r, struct rsession *s)
 				  "LeaveGroup on purpose)"));
 		emit(r, f);
 	}
-	if (!abrupt && (!s->joined || s->left) && enabled(r, "exit.graceful")) {
+	if (!abrupt && (!s->joined || s->left) &&
+	    enabled(r, s, "exit.graceful")) {
 		f = finding(r, "exit.graceful", s, NULL);
 		json_object_set_new(f, "evidence",
 				    json_pack("{s:b, s:b}", "joined_group",
@@ -1171,29 +1295,28 @@ void rules_close(struct rules *r, uint64_t id, const char *closed_by,
 			s->exit_rst += !strcmp(how, "rst");
 		}
 		if (by_client && c->broker >= 0 &&
-		    now - c->opened < r->cfg.short_lived_s) {
+		    now - c->opened < s->th.short_lived_s) {
 			ring_add(&s->short_lived, now);
 			if (!(s->fired & S_SHORT) &&
-			    enabled(r, "churn.short_lived") &&
+			    enabled(r, s, "churn.short_lived") &&
 			    ring_count(&s->short_lived, now,
-				       r->cfg.churn_window_s) >=
-				    (uint32_t)r->cfg.churn_count) {
+				       s->th.churn_window_s) >=
+				    (uint32_t)s->th.churn_count) {
 				json_t *f = finding(r, "churn.short_lived", s,
 						    NULL);
 
 				s->fired |= S_SHORT;
 				json_object_set_new(
 					f, "evidence",
-					json_pack(
-						"{s:i, s:f, s:f}",
-						"short_lived_connections",
-						ring_count(
-							&s->short_lived, now,
-							r->cfg.churn_window_s),
-						"shorter_than_s",
-						r->cfg.short_lived_s,
-						"window_s",
-						r->cfg.churn_window_s));
+					json_pack("{s:i, s:f, s:f}",
+						  "short_lived_connections",
+						  ring_count(
+							  &s->short_lived, now,
+							  s->th.churn_window_s),
+						  "shorter_than_s",
+						  s->th.short_lived_s,
+						  "window_s",
+						  s->th.churn_window_s));
 				emit(r, f);
 			}
 		}
@@ -1222,7 +1345,7 @@ static void tick_conn(struct rules *r, struct rconn *c, double now)
 	if (!s || (c->fired & F_CLOSING))
 		return;
 	if (!(c->fired & F_IDLE) && quiet > s->idle_s &&
-	    enabled(r, "idle.connection")) {
+	    enabled(r, s, "idle.connection")) {
 		c->fired |= F_IDLE;
 		f = finding(r, "idle.connection", s, NULL);
 		json_object_set_new(f, "evidence",
@@ -1233,15 +1356,15 @@ static void tick_conn(struct rules *r, struct rconn *c, double now)
 		json_object_set_new(f, "conns", conn_ids(c));
 		emit(r, f);
 	}
-	if (!(c->fired & F_OUTLIVES) && s->idle_close_s > 0 &&
-	    quiet > s->idle_close_s + IDLE_SLACK_S &&
-	    enabled(r, "idle.outlives_client")) {
+	if (!(c->fired & F_OUTLIVES) && s->th.idle_close_s > 0 &&
+	    quiet > s->th.idle_close_s + s->th.outlives_slack_s &&
+	    enabled(r, s, "idle.outlives_client")) {
 		c->fired |= F_OUTLIVES;
 		f = finding(r, "idle.outlives_client", s, NULL);
 		json_object_set_new(
 			f, "evidence",
 			json_pack("{s:f, s:f, s:s}", "idle_s", quiet,
-				  "client_idle_close_s", s->idle_close_s,
+				  "client_idle_close_s", s->th.idle_close_s,
 				  "hint",
 				  "connections.max.idle.ms is likely -1 or "
 				  "raised above the library default"));
@@ -1249,16 +1372,16 @@ static void tick_conn(struct rules *r, struct rconn *c, double now)
 		emit(r, f);
 	}
 	if (c->broker < 0 && !(c->fired & F_LINGER) && !keeps_bootstrap(s) &&
-	    moved_on(s, s->prof->bootstrap_linger_s, now) &&
-	    quiet > s->prof->bootstrap_linger_s &&
-	    enabled(r, "bootstrap.lingering")) {
+	    moved_on(s, s->th.bootstrap_linger_s, now) &&
+	    quiet > s->th.bootstrap_linger_s &&
+	    enabled(r, s, "bootstrap.lingering")) {
 		c->fired |= F_LINGER;
 		f = finding(r, "bootstrap.lingering", s, NULL);
 		json_object_set_new(f, "evidence",
 				    json_pack("{s:f, s:f}", "open_s",
 					      now - c->opened,
 					      "profile_linger_s",
-					      s->prof->bootstrap_linger_s));
+					      s->th.bootstrap_linger_s));
 		json_object_set_new(f, "conns", conn_ids(c));
 		emit(r, f);
 	}
@@ -1266,28 +1389,28 @@ static void tick_conn(struct rules *r, struct rconn *c, double now)
 		return;
 	/* Actions: only on quiet connections, so nothing handed over is
 	 * lost; the host closes between frames. */
-	if (r->cfg.idle_timeout_s > 0 && quiet > r->cfg.idle_timeout_s &&
-	    enabled(r, "enforce.idle_timeout")) {
+	if (s->th.idle_timeout_s > 0 && quiet > s->th.idle_timeout_s &&
+	    enabled(r, s, "enforce.idle_timeout")) {
 		f = finding(r, "enforce.idle_timeout", s, NULL);
 		json_object_set_new(f, "evidence",
 				    json_pack("{s:f, s:f, s:s}", "idle_s",
 					      quiet, "idle_timeout_s",
-					      r->cfg.idle_timeout_s, "role",
+					      s->th.idle_timeout_s, "role",
 					      role_of(c)));
 		act_close(r, c, "enforce.idle_timeout", f);
 		if (r->cfg.mode == RULES_DRY_RUN)
 			c->quiet_since = now; /* say it once per gap */
 		return;
 	}
-	if (c->broker < 0 && r->cfg.bootstrap_grace_s > 0 &&
-	    moved_on(s, r->cfg.bootstrap_grace_s, now) &&
-	    quiet > r->cfg.bootstrap_grace_s &&
-	    enabled(r, "enforce.bootstrap_grace")) {
+	if (c->broker < 0 && s->th.bootstrap_grace_s > 0 &&
+	    moved_on(s, s->th.bootstrap_grace_s, now) &&
+	    quiet > s->th.bootstrap_grace_s &&
+	    enabled(r, s, "enforce.bootstrap_grace")) {
 		f = finding(r, "enforce.bootstrap_grace", s, NULL);
 		json_object_set_new(f, "evidence",
 				    json_pack("{s:f, s:f}", "open_s",
 					      now - c->opened, "grace_s",
-					      r->cfg.bootstrap_grace_s));
+					      s->th.bootstrap_grace_s));
 		act_close(r, c, "enforce.bootstrap_grace", f);
 		if (r->cfg.mode == RULES_DRY_RUN)
 			c->quiet_since = now;
@@ -1328,6 +1451,13 @@ void rules_tick(struct rules *r, double now)
 			}
 		}
 	}
+}
+
+const char *rules_refused_by(struct rules *r, uint64_t id)
+{
+	struct rconn *c = conn_get(r, id);
+
+	return c ? c->refused_by : NULL;
 }
 
 const char *rules_conn_profile(struct rules *r, uint64_t id)

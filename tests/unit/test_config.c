@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "proxy.h"
+#include "rules.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -1074,4 +1076,64 @@ Test(config, documented_in_man_page)
 		}
 	}
 	free(man);
+}
+
+/* The "rules" object is checked after loading (proxy_check_config), and
+ * its errors point into the file like every other key's. */
+static const char *rules_err(const char *rules)
+{
+	static char err[1024];
+	char text[2048];
+	struct kc_config c;
+	struct rules_config rc;
+	const char *path;
+
+	snprintf(text, sizeof(text),
+		 "{\"listen\": \"127.0.0.1:9092\",\n"
+		 " \"upstream\": [\"127.0.0.1:9093\"],\n"
+		 " \"rules\": %s}\n",
+		 rules);
+	path = file_put("c.json", text);
+	if (run(&c, err, sizeof(err), "--config", path, NULL) != 0)
+		return err;
+	if (proxy_check_config(&c, &rc, err, sizeof(err)) == 0)
+		cr_assert_str_empty(err);
+	kc_config_release(&c);
+	return err;
+}
+
+Test(config, rules_errors_located)
+{
+	cr_assert_str_empty(rules_err("{\"overrides\": [{\"client_id\": "
+				      "\"a*\", \"storm_count\": 2}]}"));
+	cr_assert_str_eq(rules_err("{\"mode\": \"report\",\n  \"idel_s\": 1}"),
+			 at(4, 3, "rules.idel_s: unknown key"));
+	cr_assert_str_eq(rules_err("{\"churn_count\": 0.5}"),
+			 at(3, 12,
+			    "rules.churn_count: expected a whole number, not "
+			    "0.5"));
+	cr_assert_str_eq(
+		rules_err("{\"overrides\": [\n  {\"client_id\": \"a\"},\n"
+			  "  {\"client_id\": \"b\", \"open_rate\": -2}]}"),
+		at(5, 22,
+		   "rules.overrides[1].open_rate: -2 is out of range "
+		   "0..1e+06"));
+	cr_assert_str_eq(
+		rules_err("{\"overrides\": [{\"client_id\": \"b\",\n"
+			  "  \"clients_per_minute\": 3}]}"),
+		at(4, 3,
+		   "rules.overrides[0].clients_per_minute: counted per source "
+		   "address before a client names itself: set it under "
+		   "\"rules\", not per client id"));
+	cr_assert_str_eq(
+		rules_err("{\"overrides\": [{\"idle_s\": 3}]}"),
+		at(3, 26, "rules.overrides[0]: client_id is required"));
+	cr_assert_str_eq(rules_err("{\"disable\": [\"idle.connection\", "
+				   "\"idle\"]}"),
+			 at(3, 43,
+			    "rules.disable: element 1 is not a rule id (see "
+			    "doc/rules.md)"));
+	cr_assert_str_eq(rules_err("[]"),
+			 at(3, 2, "\"rules\": must be an object, not an array"),
+			 "the loader's own type check");
 }

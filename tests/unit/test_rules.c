@@ -38,6 +38,11 @@ static void on_close(void *ctx, uint64_t conn, const char *rule)
 
 static const struct rules_ops ops = {on_finding, on_close};
 
+/* Give threshold name the value v under "rules". */
+#define SET(cfg, name, val)                                                    \
+	((cfg).set.v.name = (val), (cfg).set.given |= UINT64_C(1)              \
+						      << RULES_T_##name)
+
 static int count(const struct sink *k, const char *rule)
 {
 	int n = 0;
@@ -456,7 +461,7 @@ Test(rules, enforce_idle_timeout_and_dry_run)
 
 	rules_config_defaults(&cfg);
 	cfg.mode = RULES_ENFORCE;
-	cfg.idle_timeout_s = 3;
+	SET(cfg, idle_timeout_s, 3);
 	r = engine(&k, &cfg);
 	consumer(r, "rdkafka", "librdkafka", "2.0.2", 0);
 	rules_request(r, 3, KP_API_FETCH, 1, 0, 4);
@@ -506,11 +511,13 @@ Test(rules, enforce_caps_and_rate)
 
 	rules_config_defaults(&cfg);
 	cfg.mode = RULES_ENFORCE;
-	cfg.max_conns_per_addr = 2;
+	SET(cfg, max_conns_per_addr, 2);
 	r = engine(&k, &cfg);
 	cr_assert_eq(rules_open(r, 1, "a", -1, 0), 0);
 	cr_assert_eq(rules_open(r, 2, "a", 1, 0), 0);
 	cr_assert_eq(rules_open(r, 3, "a", 2, 0), -1);
+	cr_assert_str_eq(rules_refused_by(r, 3), "enforce.max_conns_addr");
+	cr_assert_null(rules_refused_by(r, 2));
 	cr_assert_eq(rules_open(r, 4, "b", 2, 0), 0);
 	rules_close(r, 3, "proxy", "fin", 0, 0);
 	rules_close(r, 1, "client", "fin", 0, 1);
@@ -520,8 +527,8 @@ Test(rules, enforce_caps_and_rate)
 
 	rules_config_defaults(&cfg);
 	cfg.mode = RULES_ENFORCE;
-	cfg.max_conns_per_session = 2;
-	cfg.max_conn_rate = 4;
+	SET(cfg, max_conns_per_session, 2);
+	SET(cfg, max_conn_rate, 4);
 	r = engine(&k, &cfg);
 	for (uint64_t i = 1; i <= 2; i++) {
 		rules_open(r, i, "a", 1, 0);
@@ -530,6 +537,7 @@ Test(rules, enforce_caps_and_rate)
 	}
 	rules_open(r, 3, "a", 1, 0);
 	cr_assert_eq(rules_identify(r, 3, "c", "librdkafka", "2", 0), -1);
+	cr_assert_str_eq(rules_refused_by(r, 3), "enforce.max_conns_session");
 	rules_close(r, 3, "proxy", "fin", 0, 0);
 	/* Rate: churn through connections within a minute. */
 	for (uint64_t i = 4; i <= 6; i++) {
@@ -539,31 +547,59 @@ Test(rules, enforce_caps_and_rate)
 	}
 	cr_assert(count(&k, "enforce.conn_rate") >= 1);
 	cr_assert(count(&k, "enforce.max_conns_session") >= 1);
+	/* The refusal names the rule that refused, not the first cap. */
+	rules_config_defaults(&cfg);
+	cfg.mode = RULES_ENFORCE;
+	SET(cfg, max_conns_per_session, 5);
+	SET(cfg, max_conn_rate, 2);
 	rules_free(r);
 	sink_free(&k);
+	r = engine(&k, &cfg);
+	for (uint64_t i = 1; i <= 3; i++) {
+		rules_open(r, i, "a", 1, 0);
+		cr_assert_eq(rules_identify(r, i, "c", "librdkafka", "2", 0),
+			     i < 3 ? 0 : -1);
+		if (i < 3)
+			rules_close(r, i, "client", "fin", 0, 0.5);
+	}
+	cr_assert_str_eq(rules_refused_by(r, 3), "enforce.conn_rate");
+	rules_free(r);
+	sink_free(&k);
+}
+
+/* Parse text as the "rules" object: 0 or -1, *e filled. */
+static int parse(struct rules_config *cfg, const char *text,
+		 struct rules_config_error *e)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+	int rc;
+
+	cr_assert_not_null(j, "%s: %s", text, je.text);
+	rules_config_defaults(cfg);
+	rc = rules_config_parse(cfg, j, e);
+	json_decref(j);
+	return rc;
 }
 
 Test(rules, config_parse)
 {
 	struct rules_config cfg;
-	char err[256];
-	json_error_t je;
-	json_t *j = json_loads(
-		"{\"mode\": \"enforce\", \"idle_timeout_s\": 3, "
-		"\"disable\": [\"exit.graceful\"], \"profile\": \"java\", "
-		"\"overrides\": [{\"client_id\": \"svc-*\", \"profile\": "
-		"\"kafkajs\", \"idle_s\": 99}]}",
-		0, &je);
+	struct rules_config_error e;
 	struct sink k;
 	struct rules *r;
 
-	rules_config_defaults(&cfg);
-	cr_assert_not_null(j);
-	cr_assert_eq(rules_config_parse(&cfg, j, err, sizeof(err)), 0, "%s",
-		     err);
-	json_decref(j);
+	cr_assert_eq(parse(&cfg,
+			   "{\"mode\": \"enforce\", \"idle_timeout_s\": 3, "
+			   "\"disable\": [\"exit.graceful\"], \"profile\": "
+			   "\"java\", \"overrides\": [{\"client_id\": "
+			   "\"svc-*\", \"profile\": \"kafkajs\", \"idle_s\": "
+			   "99}]}",
+			   &e),
+		     0, "%s", e.msg);
 	cr_assert_eq(cfg.mode, RULES_ENFORCE);
-	cr_assert_eq(cfg.idle_timeout_s, 3);
+	cr_assert_eq(cfg.set.v.idle_timeout_s, 3);
+	cr_assert_eq(cfg.set.given, UINT64_C(1) << RULES_T_idle_timeout_s);
 	cr_assert_eq(cfg.n_overrides, 1);
 	r = engine(&k, &cfg);
 	rules_open(r, 1, "a", 1, 0);
@@ -574,33 +610,268 @@ Test(rules, config_parse)
 	cr_assert_str_eq(rules_conn_profile(r, 2), "java", "pinned");
 	rules_free(r);
 	sink_free(&k);
+}
 
-	j = json_loads("{\"mode\": \"loud\"}", 0, &je);
-	cr_assert_eq(rules_config_parse(&cfg, j, err, sizeof(err)), -1);
-	cr_assert(strstr(err, "rules.mode") != NULL, "%s", err);
-	json_decref(j);
-	j = json_loads("{\"idle_timeout_s\": -1}", 0, &je);
-	cr_assert_eq(rules_config_parse(&cfg, j, err, sizeof(err)), -1);
-	cr_assert(strstr(err, "rules.idle_timeout_s") != NULL, "%s", err);
-	json_decref(j);
-	j = json_loads("{\"disable\": [\"no.such.rule\"]}", 0, &je);
-	cr_assert_eq(rules_config_parse(&cfg, j, err, sizeof(err)), -1);
-	json_decref(j);
-	j = json_loads("{\"idel_s\": 1}", 0, &je);
-	cr_assert_eq(rules_config_parse(&cfg, j, err, sizeof(err)), -1);
-	cr_assert(strstr(err, "unknown key") != NULL, "%s", err);
-	json_decref(j);
+/* Every threshold of the table is accepted under "rules" and (when per
+ * client) in an override, at its bounds, and lands in its field. */
+Test(rules, every_threshold_parses)
+{
+	for (size_t i = 0; i < RULES_N_THRESHOLDS; i++) {
+		const struct rules_threshold *t = &rules_threshold_table[i];
+		struct rules_config cfg;
+		struct rules_config_error e;
+		struct rules_thresholds th;
+		char text[512];
+
+		snprintf(text, sizeof(text),
+			 "{\"%s\": %.17g, \"overrides\": [{\"client_id\": "
+			 "\"x*\", \"%s\": %.17g}]}",
+			 t->name, t->min, t->name, t->max);
+		if (t->scope == RULES_S_ADDR) {
+			cr_assert_eq(parse(&cfg, text, &e), -1, "%s", t->name);
+			cr_assert(strstr(e.msg, "per source address"), "%s",
+				  e.msg);
+			cr_assert_eq(e.depth, 3, "%s", e.msg);
+			cr_assert_str_eq(e.path[2].key, t->name);
+			snprintf(text, sizeof(text), "{\"%s\": %.17g}", t->name,
+				 t->max);
+			cr_assert_eq(parse(&cfg, text, &e), 0, "%s", e.msg);
+			rules_resolve(&cfg, "", "x1", &th);
+			cr_assert_eq(*(double *)((char *)&th + t->off), t->max,
+				     "%s", t->name);
+			continue;
+		}
+		cr_assert_eq(parse(&cfg, text, &e), 0, "%s: %s", t->name,
+			     e.msg);
+		rules_resolve(&cfg, "", "y1", &th);
+		cr_assert_eq(*(double *)((char *)&th + t->off), t->min,
+			     "%s under rules", t->name);
+		rules_resolve(&cfg, "", "x1", &th);
+		cr_assert_eq(*(double *)((char *)&th + t->off), t->max,
+			     "%s in the override", t->name);
+	}
+}
+
+/* Bad input is refused with the key named and the path to it. */
+Test(rules, config_refused)
+{
+	static const struct {
+		const char *text, *says;
+		int depth;
+		const char *key0, *key2;
+	} bad[] = {
+		{"{\"mode\": \"loud\"}", "rules.mode: expected", 1, "mode",
+		 NULL},
+		{"{\"idle_timeout_s\": -1}",
+		 "rules.idle_timeout_s: -1 is out of range", 1,
+		 "idle_timeout_s", NULL},
+		{"{\"churn_count\": 2.5}",
+		 "rules.churn_count: expected a whole", 1, "churn_count", NULL},
+		{"{\"separate_coordinator\": 2}",
+		 "rules.separate_coordinator: 2 is out of range 0..1", 1,
+		 "separate_coordinator", NULL},
+		{"{\"short_lived_s\": \"2\"}",
+		 "rules.short_lived_s: expected a number", 1, "short_lived_s",
+		 NULL},
+		{"{\"idel_s\": 1}", "rules.idel_s: unknown key", 1, "idel_s",
+		 NULL},
+		{"{\"disable\": [\"exit.graceful\", \"no.such.rule\"]}",
+		 "element 1 is not a rule id", 2, "disable", NULL},
+		{"{\"overrides\": [{\"client_id\": \"a\"}, {\"client_id\": "
+		 "\"b\", \"storm_count\": 0}]}",
+		 "rules.overrides[1].storm_count: 0 is out of range", 3,
+		 "overrides", "storm_count"},
+		{"{\"overrides\": [{\"client_id\": \"a\", \"idle_sec\": 1}]}",
+		 "rules.overrides[0].idle_sec: unknown key", 3, "overrides",
+		 "idle_sec"},
+		{"{\"overrides\": [{\"client_id\": \"a\", \"profile\": "
+		 "\"jvm\"}]}",
+		 "rules.overrides[0].profile: expected one of", 3, "overrides",
+		 "profile"},
+		{"{\"overrides\": [{\"client_id\": \"a\", "
+		 "\"max_conns_per_addr\": 3}]}",
+		 "rules.overrides[0].max_conns_per_addr: counted per source "
+		 "address",
+		 3, "overrides", "max_conns_per_addr"},
+		{"{\"overrides\": [{\"idle_s\": 3}]}",
+		 "rules.overrides[0]: client_id is required", 2, "overrides",
+		 NULL},
+		{"{\"overrides\": [{\"client_id\": 7}]}",
+		 "rules.overrides[0].client_id: expected a client-id pattern",
+		 3, "overrides", "client_id"},
+		{"{\"overrides\": {}}", "rules.overrides: expected an array", 1,
+		 "overrides", NULL},
+		{"{\"overrides\": [{\"client_id\": \"a\", \"disable\": "
+		 "[\"idle\"]}]}",
+		 "rules.overrides[0].disable: element 0", 4, "overrides",
+		 "disable"},
+		{"{\"\\u0001x\": 1}", "rules.\\x01x: unknown key", 1, "\001x",
+		 NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct rules_config cfg;
+		struct rules_config_error e;
+
+		cr_assert_eq(parse(&cfg, bad[i].text, &e), -1, "%s",
+			     bad[i].text);
+		cr_assert(strstr(e.msg, bad[i].says), "%s: got \"%s\"",
+			  bad[i].text, e.msg);
+		cr_assert_eq(e.depth, bad[i].depth, "%s: depth %d", bad[i].text,
+			     e.depth);
+		cr_assert_str_eq(e.path[0].key, bad[i].key0);
+		if (bad[i].key2)
+			cr_assert_str_eq(e.path[2].key, bad[i].key2);
+		if (bad[i].depth >= 2 && !strcmp(bad[i].key0, "overrides"))
+			cr_assert_str_eq(e.path[1].key, "", "an element");
+	}
+}
+
+/* Precedence: the profile's default, then "rules", then the first
+ * matching override; an override's profile brings its own defaults. */
+Test(rules, override_precedence)
+{
+	struct rules_config cfg;
+	struct rules_config_error e;
+	struct rules_thresholds th;
+
+	cr_assert_eq(parse(&cfg,
+			   "{\"metadata_per_minute\": 7, \"overrides\": ["
+			   "{\"client_id\": \"a-*\", \"metadata_per_minute\": "
+			   "2, \"reconnect_backoff_s\": 1.5},"
+			   "{\"client_id\": \"a-b\", \"metadata_per_minute\": "
+			   "99},"
+			   "{\"client_id\": \"js-*\", \"profile\": "
+			   "\"kafkajs\"}]}",
+			   &e),
+		     0, "%s", e.msg);
+	cr_assert_str_eq(rules_resolve(&cfg, "librdkafka", "a-b", &th)->name,
+			 "librdkafka");
+	cr_assert_eq(th.metadata_per_minute, 2, "first match wins");
+	cr_assert_eq(th.reconnect_backoff_s, 1.5);
+	cr_assert_eq(th.idle_close_s, 0, "the profile's, untouched");
+	rules_resolve(&cfg, "apache-kafka-java", "z", &th);
+	cr_assert_eq(th.metadata_per_minute, 7, "rules.KEY");
+	cr_assert_eq(th.reconnect_backoff_s, 0.05, "java's");
+	cr_assert_eq(th.idle_close_s, 540);
+	cr_assert_str_eq(
+		rules_resolve(&cfg, "apache-kafka-java", "js-1", &th)->name,
+		"kafkajs");
+	cr_assert_eq(th.conns_per_broker, 2);
+	cr_assert_eq(th.reconnect_backoff_s, 0.3);
+}
+
+/* An override changes what a rule does for the clients it matches and
+ * for no one else, in the same engine. */
+Test(rules, override_changes_rules)
+{
+	struct rules_config cfg;
+	struct rules_config_error e;
+	struct sink k;
+	struct rules *r;
+	double t;
+
+	/* reconnect.storm: a backoff of 2 s for "slow-*" makes 1 s gaps
+	 * fast; the default 0.1 s of librdkafka does not. */
+	cr_assert_eq(parse(&cfg,
+			   "{\"overrides\": [{\"client_id\": \"slow-*\", "
+			   "\"reconnect_backoff_s\": 2, \"storm_count\": 2, "
+			   "\"disable\": [\"exit.graceful\"]}]}",
+			   &e),
+		     0, "%s", e.msg);
+	r = engine(&k, &cfg);
+	t = 0;
+	for (uint64_t i = 1; i <= 4; i++, t += 1) {
+		rules_open(r, i, "h1", 1, t);
+		rules_identify(r, i, "slow-1", "librdkafka", "2.12.0", t);
+		rules_open(r, 100 + i, "h2", 1, t);
+		rules_identify(r, 100 + i, "fast-1", "librdkafka", "2.12.0", t);
+		rules_close(r, i, "broker", "fin", 0, t + 0.1);
+		rules_close(r, 100 + i, "broker", "fin", 0, t + 0.1);
+	}
+	cr_assert_eq(count(&k, "reconnect.storm"), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(
+				 first(&k, "reconnect.storm"), "client_id")),
+			 "slow-1");
+	rules_free(r);
+	sink_free(&k);
+
+	/* Disabled per client, and idle_s per client. */
+	cr_assert_eq(parse(&cfg,
+			   "{\"overrides\": [{\"client_id\": \"quiet\", "
+			   "\"disable\": [\"exit.graceful\"]}, {\"client_id\": "
+			   "\"eager\", \"idle_s\": 5}]}",
+			   &e),
+		     0, "%s", e.msg);
+	r = engine(&k, &cfg);
+	rules_open(r, 1, "h", 1, 0);
+	rules_identify(r, 1, "quiet", "librdkafka", "2.12.0", 0);
+	rules_open(r, 2, "h", 1, 0);
+	rules_identify(r, 2, "eager", "librdkafka", "2.12.0", 0);
+	rules_tick(r, 6);
+	cr_assert_eq(count(&k, "idle.connection"), 1);
+	rules_close(r, 1, "client", "fin", 0, 7);
+	rules_close(r, 2, "client", "fin", 0, 7);
+	cr_assert_eq(count(&k, "exit.graceful"), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(
+				 first(&k, "exit.graceful"), "client_id")),
+			 "eager");
+	rules_free(r);
+	sink_free(&k);
+
+	/* A reload resolves live sessions again. */
+	rules_config_defaults(&cfg);
+	r = engine(&k, &cfg);
+	rules_open(r, 1, "h", 1, 0);
+	rules_identify(r, 1, "c", "librdkafka", "2.12.0", 0);
+	rules_tick(r, 30);
+	cr_assert_eq(count(&k, "idle.connection"), 0);
+	cr_assert_eq(parse(&cfg,
+			   "{\"overrides\": [{\"client_id\": \"c\", "
+			   "\"idle_s\": 20}]}",
+			   &e),
+		     0, "%s", e.msg);
+	rules_reconfigure(r, &cfg);
+	rules_tick(r, 31);
+	cr_assert_eq(count(&k, "idle.connection"), 1);
+	rules_free(r);
+	sink_free(&k);
+}
+
+/* metadata.frequent with its start-up wait and rate scaled down. */
+Test(rules, metadata_frequent_scaled)
+{
+	struct rules_config cfg;
+	struct rules_config_error e;
+	struct sink k;
+	struct rules *r;
+
+	cr_assert_eq(parse(&cfg,
+			   "{\"metadata_per_minute\": 5, "
+			   "\"metadata_startup_s\": 2}",
+			   &e),
+		     0, "%s", e.msg);
+	r = engine(&k, &cfg);
+	rules_open(r, 1, "h", 1, 0);
+	rules_identify(r, 1, "c", "librdkafka", "2.12.0", 0);
+	for (int i = 0; i < 8; i++)
+		rules_request(r, 1, KP_API_METADATA, 1, 0, 0.1 * i);
+	cr_assert_eq(count(&k, "metadata.frequent"), 0, "start-up burst");
+	rules_request(r, 1, KP_API_METADATA, 1, 0, 2.5);
+	cr_assert_eq(count(&k, "metadata.frequent"), 1);
+	rules_free(r);
+	sink_free(&k);
 }
 
 Test(rules, disabled_rules_stay_quiet)
 {
 	struct sink k;
 	struct rules_config cfg;
+	struct rules_config_error e;
 	struct rules *r;
 
-	rules_config_defaults(&cfg);
-	snprintf(cfg.disabled[0], sizeof(cfg.disabled[0]), "idle.connection");
-	cfg.n_disabled = 1;
+	cr_assert_eq(parse(&cfg, "{\"disable\": [\"idle.connection\"]}", &e), 0,
+		     "%s", e.msg);
 	r = engine(&k, &cfg);
 	consumer(r, "consumer-g-1", "apache-kafka-java", "3.9.0", 0);
 	rules_tick(r, 1000);
@@ -630,6 +901,49 @@ Test(rules, catalog_documented)
 			 rules_catalog[i].id);
 		cr_assert(strstr(doc, heading) != NULL,
 			  "doc/rules.md has no section %s", heading);
+	}
+	free(doc);
+}
+
+/* doc/rules.md's threshold table is the code's, row for row: name, unit,
+ * scope and every profile's default. */
+Test(rules, thresholds_documented)
+{
+	static const char *unit[] = {"s", "count", "per minute", "0 or 1"};
+	const char *top = getenv("top_srcdir");
+	char path[512];
+	FILE *f;
+	char *doc = NULL, *sec, *end;
+	size_t len = 0;
+	int rows = 0;
+
+	snprintf(path, sizeof(path), "%s/doc/rules.md", top ? top : ".");
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s is missing", path);
+	cr_assert(getdelim(&doc, &len, '\0', f) > 0);
+	fclose(f);
+	sec = strstr(doc, "\n| threshold | unit | scope |");
+	cr_assert_not_null(sec, "doc/rules.md has no threshold table");
+	end = strstr(sec, "\n\n"); /* the table ends at a blank line */
+	if (end)
+		*end = '\0';
+	for (const char *p = sec; (p = strstr(p, "\n| `")); p++)
+		rows++;
+	cr_assert_eq(rows, RULES_N_THRESHOLDS,
+		     "doc/rules.md lists %d thresholds, the code %d", rows,
+		     RULES_N_THRESHOLDS);
+	for (size_t i = 0; i < RULES_N_THRESHOLDS; i++) {
+		const struct rules_threshold *t = &rules_threshold_table[i];
+		char row[256];
+
+		snprintf(row, sizeof(row),
+			 "\n| `%s` | %s | %s | %g | %g | %g | %g | %g | ",
+			 t->name, unit[t->unit],
+			 t->scope == RULES_S_ADDR ? "address" : "client",
+			 t->defaults[0], t->defaults[1], t->defaults[2],
+			 t->defaults[3], t->defaults[4]);
+		cr_assert(strstr(sec, row) != NULL,
+			  "doc/rules.md has no row starting %s", row + 1);
 	}
 	free(doc);
 }
