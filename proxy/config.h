@@ -16,6 +16,7 @@
 #define KC_MAX_UPSTREAMS 32
 #define KC_HOST_MAX      256 /* a DNS name (253) or an IPv6 address with zone */
 #define KC_PATH_MAX      4096 /* PATH_MAX on Linux */
+#define KC_USER_MAX      33   /* a user name (32, useradd's limit) */
 
 /* A host and a port. An IPv6 host is kept without its brackets, ready for
  * getaddrinfo(). port 0 means "not set". */
@@ -46,6 +47,7 @@ enum kc_opt_type {
 	KC_T_PATH,      /* a file name; char[KC_PATH_MAX]; optional when
 			   its default is "" */
 	KC_T_HOST,      /* a host name or address, no port; char[KC_HOST_MAX] */
+	KC_T_USER,      /* a user name; char[KC_USER_MAX] */
 	KC_T_PORTS,     /* "LO-HI", or "0"; struct kc_portrange */
 	KC_T_FLAG,      /* bool; the flag (no value) sets it true */
 	KC_T_NOFLAG,    /* bool; the flag (no value) sets it false */
@@ -111,6 +113,8 @@ enum kc_opt_type {
 	  "", "relay redirected connections to their destination")             \
 	X(mark, "mark", "mark", KC_T_COUNT, "0", 0, INT32_MAX, "N",            \
 	  "SO_MARK of upstream sockets (transparent mode)")                    \
+	X(user, "user", "user", KC_T_USER, "", 0, 0, "NAME",                   \
+	  "after binding, run as this user [stay]")                            \
 	X(rules, NULL, "rules", KC_T_JSON, "", 0, 0, "",                       \
 	  "reserved for the rules module")                                     \
 	X(admin, NULL, "admin", KC_T_JSON, "", 0, 0, "",                       \
@@ -149,6 +153,7 @@ struct kc_config {
 	bool proc_lookup;
 	bool transparent; /* redirected connections, no address rewriting */
 	int mark;         /* SO_MARK on upstream sockets, 0: none */
+	char user[KC_USER_MAX]; /* "": keep the starting user */
 	json_t *rules; /* owned reference or NULL; reserved, not interpreted */
 	json_t *admin; /* owned reference or NULL; read by admin.c */
 	struct kc_hostport admin_listen;    /* port 0: no admin API */

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <event2/dns.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include "admin.h"
 #include "conn.h"
 #include "evlog.h"
+#include "privdrop.h"
 #include "procinfo.h"
 #include "metrics.h"
 
@@ -101,6 +103,11 @@ int proxy_check_config(const struct kc_config *cfg, struct rules_config *rc,
 	rules_config_defaults(rc);
 	if (admin_check_config(cfg, err, errlen) < 0)
 		return -1;
+	/* Said before anything is bound; privdrop() asks again. */
+	if (cfg->user[0] && !getpwnam(cfg->user)) {
+		snprintf(err, errlen, "user: %s: no such user", cfg->user);
+		return -1;
+	}
 	return rules_config_parse(rc, cfg->rules, err, errlen);
 }
 
@@ -720,6 +727,19 @@ struct proxy *proxy_new(struct kc_config *cfg, int argc, char **argv, char *err,
 		goto fail;
 	port = listener_port(px->bootstrap, px->bootstrap_addr,
 			     sizeof(px->bootstrap_addr));
+	/* Everything that needs root is done: the listeners are bound and the
+	 * event log is open. Broker listeners come later, as the user. In
+	 * transparent mode with a mark, CAP_NET_ADMIN stays for SO_MARK. */
+	if (px->cfg.user[0]) {
+		if (privdrop(px->cfg.user, px->cfg.transparent && px->cfg.mark,
+			     err, errlen) < 0)
+			goto fail;
+		proxy_logf(px, KC_LOG_INFO, "running as %s (uid %u, gid %u)%s",
+			   px->cfg.user, (unsigned)getuid(), (unsigned)getgid(),
+			   px->cfg.transparent && px->cfg.mark
+				   ? ", keeping CAP_NET_ADMIN for SO_MARK"
+				   : "");
+	}
 	px->reaper = event_new(px->base, -1, 0, reaper_cb, px);
 	px->flusher = event_new(px->base, -1, 0, flusher_cb, px);
 	px->pid_ev = event_new(px->base, -1, 0, pid_cb, px);
