@@ -101,6 +101,9 @@ enum kc_opt_type {
 	  1073741824, "BYTES", "resume the sender below this backlog")         \
 	X(max_connections, "max-connections", "max_connections", KC_T_COUNT,   \
 	  "0", 0, INT32_MAX, "N", "client connections at once; 0: no limit")   \
+	X(max_buffered_total, "max-buffered-total", "max_buffered_total",      \
+	  KC_T_SIZE, "0", 0, 1099511627776LL, "BYTES",                         \
+	  "refuse clients above this in buffers; 0: off")                      \
 	X(connect_timeout_ms, "connect-timeout", "connect_timeout_ms",         \
 	  KC_T_MS, "10000", 1, 3600000, "MS", "upstream connect timeout")      \
 	X(drain_timeout_ms, "drain-timeout", "drain_timeout_ms", KC_T_MS,      \
@@ -146,7 +149,8 @@ struct kc_config {
 	size_t max_rewrite_frame;
 	size_t buffer_high; /* per direction, bytes */
 	size_t buffer_low;
-	int max_connections; /* 0: no limit */
+	int max_connections;       /* 0: no limit */
+	size_t max_buffered_total; /* all connections' buffers; 0: no limit */
 	int connect_timeout_ms;
 	int drain_timeout_ms;
 	int janitor_interval_ms;

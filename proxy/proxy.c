@@ -97,6 +97,26 @@ struct conn *proxy_conn_find(struct proxy *px, uint64_t id)
 	return NULL;
 }
 
+static size_t side_buffered(const struct side *s)
+{
+	if (!s->bev)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_input(s->bev)) +
+	       evbuffer_get_length(bufferevent_get_output(s->bev));
+}
+
+size_t proxy_buffered(const struct proxy *px)
+{
+	const struct conn *c;
+	size_t n = px->scratch_cap;
+
+	TAILQ_FOREACH(c, &px->conns, link)
+	n += side_buffered(&c->cli) + side_buffered(&c->up);
+	TAILQ_FOREACH(c, &px->dead, link)
+	n += side_buffered(&c->cli) + side_buffered(&c->up);
+	return n;
+}
+
 int proxy_check_config(const struct kc_config *cfg, struct rules_config *rc,
 		       char *err, size_t errlen)
 {

@@ -86,6 +86,7 @@ struct proxy {
 	int draining;
 	struct timeval drain_deadline;
 
+	int mem_refusing; /* refusing clients: over max_buffered_total */
 	uint8_t *scratch; /* rewrite output, reused */
 	size_t scratch_cap;
 	int exit_code;
@@ -107,6 +108,11 @@ void proxy_free(struct proxy *px);
 int proxy_check_config(const struct kc_config *cfg, struct rules_config *rc,
 		       char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+
+/* Bytes held in every connection's buffers (open and closing ones, both
+ * directions, input and output) plus the rewrite scratch buffer: what
+ * max_buffered_total bounds. A walk over the connections. */
+size_t proxy_buffered(const struct proxy *px);
 
 /* The open connection with this id, or NULL. */
 struct conn *proxy_conn_find(struct proxy *px, uint64_t id);

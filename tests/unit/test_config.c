@@ -520,7 +520,7 @@ Test(config, every_key_bad_type_and_value)
 		}
 		checked++;
 	}
-	cr_assert_eq(checked, 25, "a key was added: give it a sample");
+	cr_assert_eq(checked, 26, "a key was added: give it a sample");
 }
 
 Test(config, syntax_errors)
