@@ -64,6 +64,8 @@ static const struct opt opts[] = {KC_CONFIG_SETTINGS(OPT_SETTING)
 	_Generic(MEMBER(f), char(*)[KC_PATH_MAX] : 1, default : 0)
 #define STORED_AS_KC_T_HOST(f)                                                 \
 	_Generic(MEMBER(f), char(*)[KC_HOST_MAX] : 1, default : 0)
+#define STORED_AS_KC_T_USER(f)                                                 \
+	_Generic(MEMBER(f), char(*)[KC_USER_MAX] : 1, default : 0)
 #define STORED_AS_KC_T_PORTS(f)                                                \
 	_Generic(MEMBER(f), struct kc_portrange * : 1, default : 0)
 #define STORED_AS_KC_T_FLAG(f)   _Generic(MEMBER(f), bool * : 1, default : 0)
@@ -87,6 +89,7 @@ static const char *const type_expect[] = {
 			    "string \"HOST:PORT,HOST:PORT\""),
 	[KC_T_PATH] = "a string (a file name, or \"-\")",
 	[KC_T_HOST] = "a string (a host name or address)",
+	[KC_T_USER] = "a string (a user name)",
 	[KC_T_PORTS] = "a string \"LO-HI\" or \"0\"",
 	[KC_T_FLAG] = "true or false",
 	[KC_T_NOFLAG] = "true or false",
@@ -498,6 +501,30 @@ static int host_parse(const char *s, char *out, char *msg, size_t n)
 	return host_check(s, len, false, out, msg, n);
 }
 
+/* A user name as useradd accepts it: letters, digits, '.', '_', '-'
+ * (not first), a final '$'. Whether it exists is asked at start-up. */
+static int user_parse(const char *s, char *out, char *msg, size_t n)
+{
+	size_t len = strlen(s);
+
+	if (len == 0)
+		return fail(msg, n, "the user name is empty");
+	if (len >= KC_USER_MAX)
+		return fail(msg, n, "%s: a user name is at most %d characters",
+			    quote(s).s, KC_USER_MAX - 1);
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		      (ch == '-' && i > 0) || (ch == '$' && i == len - 1)))
+			return fail(msg, n, "%s is not a user name",
+				    quote(s).s);
+	}
+	memcpy(out, s, len + 1);
+	return 0;
+}
+
 static int ports_parse(const char *s, struct kc_portrange *out, char *msg,
 		       size_t n)
 {
@@ -597,6 +624,8 @@ static int opt_set_text(struct kc_config *c, const struct opt *o, const char *s,
 		return 0;
 	case KC_T_HOST:
 		return host_parse(s, p, msg, n);
+	case KC_T_USER:
+		return user_parse(s, p, msg, n);
 	case KC_T_PORTS:
 		return ports_parse(s, p, msg, n);
 	case KC_T_FLAG:

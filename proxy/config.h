@@ -16,6 +16,7 @@
 #define KC_MAX_UPSTREAMS 32
 #define KC_HOST_MAX      256 /* a DNS name (253) or an IPv6 address with zone */
 #define KC_PATH_MAX      4096 /* PATH_MAX on Linux */
+#define KC_USER_MAX      33   /* a user name (32, useradd's limit) */
 
 /* A host and a port. An IPv6 host is kept without its brackets, ready for
  * getaddrinfo(). port 0 means "not set". */
@@ -46,6 +47,7 @@ enum kc_opt_type {
 	KC_T_PATH,      /* a file name; char[KC_PATH_MAX]; optional when
 			   its default is "" */
 	KC_T_HOST,      /* a host name or address, no port; char[KC_HOST_MAX] */
+	KC_T_USER,      /* a user name; char[KC_USER_MAX] */
 	KC_T_PORTS,     /* "LO-HI", or "0"; struct kc_portrange */
 	KC_T_FLAG,      /* bool; the flag (no value) sets it true */
 	KC_T_NOFLAG,    /* bool; the flag (no value) sets it false */
@@ -99,6 +101,9 @@ enum kc_opt_type {
 	  1073741824, "BYTES", "resume the sender below this backlog")         \
 	X(max_connections, "max-connections", "max_connections", KC_T_COUNT,   \
 	  "0", 0, INT32_MAX, "N", "client connections at once; 0: no limit")   \
+	X(max_buffered_total, "max-buffered-total", "max_buffered_total",      \
+	  KC_T_SIZE, "0", 0, 1099511627776LL, "BYTES",                         \
+	  "refuse clients above this in buffers; 0: off")                      \
 	X(connect_timeout_ms, "connect-timeout", "connect_timeout_ms",         \
 	  KC_T_MS, "10000", 1, 3600000, "MS", "upstream connect timeout")      \
 	X(drain_timeout_ms, "drain-timeout", "drain_timeout_ms", KC_T_MS,      \
@@ -111,6 +116,8 @@ enum kc_opt_type {
 	  "", "relay redirected connections to their destination")             \
 	X(mark, "mark", "mark", KC_T_COUNT, "0", 0, INT32_MAX, "N",            \
 	  "SO_MARK of upstream sockets (transparent mode)")                    \
+	X(user, "user", "user", KC_T_USER, "", 0, 0, "NAME",                   \
+	  "after binding, run as this user [stay]")                            \
 	X(rules, NULL, "rules", KC_T_JSON, "", 0, 0, "",                       \
 	  "lifecycle rules (doc/rules.md)")                                    \
 	X(admin, NULL, "admin", KC_T_JSON, "", 0, 0, "",                       \
@@ -142,15 +149,17 @@ struct kc_config {
 	size_t max_rewrite_frame;
 	size_t buffer_high; /* per direction, bytes */
 	size_t buffer_low;
-	int max_connections; /* 0: no limit */
+	int max_connections;       /* 0: no limit */
+	size_t max_buffered_total; /* all connections' buffers; 0: no limit */
 	int connect_timeout_ms;
 	int drain_timeout_ms;
 	int janitor_interval_ms;
 	bool proc_lookup;
 	bool transparent; /* redirected connections, no address rewriting */
 	int mark;         /* SO_MARK on upstream sockets, 0: none */
-	json_t *rules;    /* owned reference or NULL; read by rules.c */
-	json_t *admin;    /* owned reference or NULL; read by admin.c */
+	char user[KC_USER_MAX]; /* "": keep the starting user */
+	json_t *rules;          /* owned reference or NULL; read by rules.c */
+	json_t *admin;          /* owned reference or NULL; read by admin.c */
 	struct kc_hostport admin_listen;    /* port 0: no admin API */
 	char admin_token_file[KC_PATH_MAX]; /* "": no token */
 	char web_root[KC_PATH_MAX];         /* "": the installed files */

@@ -419,6 +419,40 @@ json_t *conn_listener_json(const struct conn *c)
 	return l;
 }
 
+/* Why a new client must be turned away now, or NULL. Above
+ * max_buffered_total, each refusal episode is logged once as it starts
+ * and once as it ends (with the next client accepted). */
+static const char *accept_refusal(struct proxy *px, size_t *buffered)
+{
+	size_t limit = px->cfg.max_buffered_total;
+
+	if (px->draining)
+		return "shutdown";
+	if (px->cfg.max_connections > 0 &&
+	    px->n_conns >= (uint32_t)px->cfg.max_connections)
+		return "max_connections";
+	if (!limit)
+		return NULL;
+	*buffered = proxy_buffered(px);
+	if (*buffered > limit) {
+		if (!px->mem_refusing)
+			proxy_logf(
+				px, KC_LOG_WARN,
+				"%zu bytes buffered, over max_buffered_total "
+				"%zu: refusing new clients",
+				*buffered, limit);
+		px->mem_refusing = 1;
+		return "memory_limit";
+	}
+	if (px->mem_refusing)
+		proxy_logf(px, KC_LOG_WARN,
+			   "%zu bytes buffered, within max_buffered_total %zu "
+			   "again: accepting new clients",
+			   *buffered, limit);
+	px->mem_refusing = 0;
+	return NULL;
+}
+
 void conn_accept(struct proxy *px, struct broker *broker, int fd,
 		 const struct sockaddr *sa, int salen)
 {
@@ -427,11 +461,12 @@ void conn_accept(struct proxy *px, struct broker *broker, int fd,
 	socklen_t len = sizeof(ss);
 	json_t *ev;
 	int refused;
+	const char *why;
+	size_t buffered = 0;
 
 	proxy_tick(px);
-	if (px->draining ||
-	    (px->cfg.max_connections > 0 &&
-	     px->n_conns >= (uint32_t)px->cfg.max_connections)) {
+	why = accept_refusal(px, &buffered);
+	if (why) {
 		char ip[64];
 		uint16_t port;
 
@@ -439,10 +474,10 @@ void conn_accept(struct proxy *px, struct broker *broker, int fd,
 		ev = evlog_event(&px->now, "conn.refused");
 		json_object_set_new(ev, "client_addr", json_string(ip));
 		json_object_set_new(ev, "client_port", json_integer(port));
-		json_object_set_new(ev, "reason",
-				    json_string(px->draining
-							? "shutdown"
-							: "max_connections"));
+		json_object_set_new(ev, "reason", json_string(why));
+		if (!strcmp(why, "memory_limit"))
+			json_object_set_new(ev, "buffered_bytes",
+					    json_integer((json_int_t)buffered));
 		proxy_emit(px, ev);
 		close(fd);
 		return;

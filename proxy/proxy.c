@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <event2/dns.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include "admin.h"
 #include "conn.h"
 #include "evlog.h"
+#include "privdrop.h"
 #include "procinfo.h"
 #include "metrics.h"
 
@@ -96,6 +98,26 @@ struct conn *proxy_conn_find(struct proxy *px, uint64_t id)
 	return NULL;
 }
 
+static size_t side_buffered(const struct side *s)
+{
+	if (!s->bev)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_input(s->bev)) +
+	       evbuffer_get_length(bufferevent_get_output(s->bev));
+}
+
+size_t proxy_buffered(const struct proxy *px)
+{
+	const struct conn *c;
+	size_t n = px->scratch_cap;
+
+	TAILQ_FOREACH(c, &px->conns, link)
+	n += side_buffered(&c->cli) + side_buffered(&c->up);
+	TAILQ_FOREACH(c, &px->dead, link)
+	n += side_buffered(&c->cli) + side_buffered(&c->up);
+	return n;
+}
+
 int proxy_check_config(const struct kc_config *cfg, struct rules_config *rc,
 		       char *err, size_t errlen)
 {
@@ -107,6 +129,11 @@ int proxy_check_config(const struct kc_config *cfg, struct rules_config *rc,
 	if (admin_check_config(cfg, msg, sizeof(msg)) < 0) {
 		snprintf(err, errlen, "%s%s%s", cfg->config_path,
 			 cfg->config_path[0] ? ": " : "", msg);
+		return -1;
+	}
+	/* Said before anything is bound; privdrop() asks again. */
+	if (cfg->user[0] && !getpwnam(cfg->user)) {
+		snprintf(err, errlen, "user: %s: no such user", cfg->user);
 		return -1;
 	}
 	if (rules_config_parse(rc, cfg->rules, &e) == 0)
@@ -856,6 +883,19 @@ struct proxy *proxy_new(struct kc_config *cfg, int argc, char **argv, char *err,
 		goto fail;
 	port = listener_port(px->bootstrap, px->bootstrap_addr,
 			     sizeof(px->bootstrap_addr));
+	/* Everything that needs root is done: the listeners are bound and the
+	 * event log is open. Broker listeners come later, as the user. In
+	 * transparent mode with a mark, CAP_NET_ADMIN stays for SO_MARK. */
+	if (px->cfg.user[0]) {
+		if (privdrop(px->cfg.user, px->cfg.transparent && px->cfg.mark,
+			     err, errlen) < 0)
+			goto fail;
+		proxy_logf(px, KC_LOG_INFO, "running as %s (uid %u, gid %u)%s",
+			   px->cfg.user, (unsigned)getuid(), (unsigned)getgid(),
+			   px->cfg.transparent && px->cfg.mark
+				   ? ", keeping CAP_NET_ADMIN for SO_MARK"
+				   : "");
+	}
 	px->reaper = event_new(px->base, -1, 0, reaper_cb, px);
 	px->flusher = event_new(px->base, -1, 0, flusher_cb, px);
 	px->pid_ev = event_new(px->base, -1, 0, pid_cb, px);

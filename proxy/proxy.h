@@ -95,6 +95,7 @@ struct proxy {
 	uint32_t fd_refused_was; /* ... at the janitor's previous sweep */
 	int accept_paused;       /* listeners disabled until the next sweep */
 
+	int mem_refusing; /* refusing clients: over max_buffered_total */
 	uint8_t *scratch; /* rewrite output, reused */
 	size_t scratch_cap;
 	int exit_code;
@@ -117,6 +118,11 @@ void proxy_free(struct proxy *px);
 int proxy_check_config(const struct kc_config *cfg, struct rules_config *rc,
 		       char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+
+/* Bytes held in every connection's buffers (open and closing ones, both
+ * directions, input and output) plus the rewrite scratch buffer: what
+ * max_buffered_total bounds. A walk over the connections. */
+size_t proxy_buffered(const struct proxy *px);
 
 /* The open connection with this id, or NULL. */
 struct conn *proxy_conn_find(struct proxy *px, uint64_t id);

@@ -426,6 +426,8 @@ static int leaving(struct conn *c, const struct kp_req_hdr *h,
 {
 	struct kp_consumergroupheartbeat_req o;
 
+	/* The decoder keeps the caller's vector storage: none here. */
+	memset(&o, 0, sizeof(o));
 	if (h->api_key == KP_API_LEAVE_GROUP)
 		return 1;
 	if (h->api_key != KP_API_CONSUMER_GROUP_HEARTBEAT || !whole)
@@ -893,6 +895,8 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 		if (f->key == KP_API_SASL_HANDSHAKE && f->version == 0) {
 			struct kp_saslhandshake_resp o;
 
+			/* No vector storage: the decoder keeps the caller's. */
+			memset(&o, 0, sizeof(o));
 			sasl_raw = kp_saslhandshake_resp_decode(
 					   p.seg, p.n, px->cfg.max_frame, 0,
 					   &o) == KP_OK &&

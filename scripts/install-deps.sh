@@ -9,7 +9,7 @@ PKGS="build-essential autoconf automake libtool pkg-config clang-format
 libevent-dev libjansson-dev libcriterion-dev
 librdkafka-dev kcat python3 python3-confluent-kafka python3-kafka python3-jsonschema
 tshark haproxy iptables iproute2
-chromium python3-prometheus-client"
+chromium python3-prometheus-client valgrind"
 
 missing=""
 for p in $PKGS; do

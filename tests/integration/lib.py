@@ -10,6 +10,12 @@ for with a bounded timeout, never a fixed sleep.
 
 Environment: KC_BIN (the daemon), MOCK_CLUSTER (tests/peers/mock_cluster),
 top_srcdir (for doc/, tests/peers/). Run with /usr/bin/python3.
+
+KC_VALGRIND=1 (set by `KC_VALGRIND=1 make check`, which also points KC_BIN
+at tests/integration/kc-valgrind): every kafka-conntrace runs under
+memcheck, every timeout here is SLOW times longer, and each proxy this
+harness started must leave a valgrind log with no error and no leak of
+any kind -- one failed check per proxy otherwise.
 """
 import atexit
 import collections
@@ -34,6 +40,11 @@ NODE_MODULES = os.environ.get("KC_NODE_MODULES") or \
 SCHEMA = os.path.join(TOP_SRCDIR, "doc", "event-log.schema.json")
 PYTHON = "/usr/bin/python3"
 INT32_MAX = 2147483647
+VALGRIND = os.environ.get("KC_VALGRIND") == "1"
+VALGRIND_DIR = os.environ.get("KC_VALGRIND_DIR") or ""
+# memcheck runs the proxy 10-50 times slower: waits for it scale, checks
+# do not change.
+SLOW = 10 if VALGRIND else 1
 
 # The API keys the proxy rewrites responses of (broker addresses, version
 # caps); every other response must pass byte for byte.
@@ -122,9 +133,10 @@ class Proc:
         return self.p.poll() is None
 
     def wait(self, timeout):
-        """The exit status, or None if it is still running at timeout."""
+        """The exit status, or None if it is still running at timeout
+        (SLOW times longer under valgrind)."""
         try:
-            return self.p.wait(timeout=timeout)
+            return self.p.wait(timeout=timeout * SLOW)
         except subprocess.TimeoutExpired:
             return None
 
@@ -279,6 +291,8 @@ class Harness:
     def finish(self):
         """Stop everything, print the one summary line, exit."""
         self.cleanup()
+        if VALGRIND:
+            self.check_valgrind()
         ok = self.failed == 0
         if ok:
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -302,6 +316,17 @@ class Harness:
             self.check(False, "the scenario ran to its end",
                        traceback.format_exc())
         self.finish()
+
+    def check_valgrind(self):
+        """Each kafka-conntrace this test started ran clean under
+        memcheck: its log says 0 errors and nothing in use at exit."""
+        for p in self.procs:
+            if p.argv[:1] != [self.kc_bin]:
+                continue
+            ok, why = valgrind_verdict(
+                os.path.join(VALGRIND_DIR, f"kc-valgrind.{p.pid}.log"))
+            self.check(ok, f"{p.name}: valgrind memcheck found no error and "
+                       f"no leak (status {p.p.returncode})", why)
 
     def cleanup(self):
         """Stop every process this test started that is still running,
@@ -357,6 +382,7 @@ class Harness:
     def wait_for(self, what, cond, timeout, proc=None):
         """Poll cond() until it is true; fail if proc dies or time runs
         out. Polling a file is how these peers signal readiness."""
+        timeout *= SLOW
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             v = cond()
@@ -461,7 +487,8 @@ class Harness:
         p = self.spawn(name, argv, stdin=stdin, env=env)
         rc = p.wait(timeout)
         if rc is None:
-            self.log(f"{name} still running after {timeout} s: SIGKILL")
+            self.log(f"{name} still running after {timeout * SLOW} s: "
+                     "SIGKILL")
             p.stop(signal.SIGKILL)
         return p
 
@@ -571,6 +598,29 @@ class Harness:
                    f"conn ids with open/close counts off: "
                    f"{[(c, opens[c], closes[c]) for c in dup[:20]]}")
         return events
+
+
+def valgrind_verdict(path):
+    """(True, "") if the memcheck log at path reports no error and no
+    block left at exit but those suppressed, else (False, why)."""
+    try:
+        with open(path, errors="replace") as f:
+            text = f.read()
+    except OSError as e:
+        return False, f"no valgrind log: {e}"
+    m = re.search(r"ERROR SUMMARY: (\d+) errors", text)
+    if not m:
+        return False, ("no ERROR SUMMARY (killed before it could exit?)\n" +
+                       text[-2000:])
+    # Blocks tests/valgrind.supp suppresses are still "in use at exit";
+    # the leak summary counts them apart.
+    clean_heap = ("All heap blocks were freed" in text or all(
+        re.search(rf"{kind}: 0 bytes in 0 blocks", text)
+        for kind in ("definitely lost", "indirectly lost", "possibly lost",
+                     "still reachable")))
+    if m.group(1) != "0" or not clean_heap:
+        return False, f"{path}:\n" + text[-3000:]
+    return True, ""
 
 
 _schema_checked = []

@@ -427,6 +427,8 @@ static const struct {
 	{KC_T_HOST, "[]",
 	 "must be a string (a host name or address), not an array",
 	 "\"bad host\"", "\"bad host\" is not a host name or address", -1},
+	{KC_T_USER, "1", "must be a string (a user name), not an integer",
+	 "\"-x\"", "\"-x\" is not a user name", -1},
 	{KC_T_PORTS, "0", "must be a string \"LO-HI\" or \"0\", not an integer",
 	 "\"9-1\"", "\"9-1\": the range ends before it starts", -1},
 	{KC_T_FLAG, "\"yes\"", "must be true or false, not a string", NULL,
@@ -520,7 +522,7 @@ Test(config, every_key_bad_type_and_value)
 		}
 		checked++;
 	}
-	cr_assert_eq(checked, 24, "a key was added: give it a sample");
+	cr_assert_eq(checked, 26, "a key was added: give it a sample");
 }
 
 Test(config, syntax_errors)
