@@ -195,24 +195,53 @@ static size_t build_metadata(uint8_t *buf, size_t cap)
 	return w.len;
 }
 
-static void row(const char *what, size_t bytes, bench_fn fn,
-		const struct kp_seg *s, void *ctx, long iters)
-{
-	double ns = measure(fn, s, ctx, iters);
-	double base = measure(do_memcpy, s, NULL, iters);
+/* One row of the table: a frame, what is done to it, how often per run. */
+struct bench_row {
+	const char *what;
+	const uint8_t *frame;
+	const size_t *len;
+	bench_fn fn;
+	void *ctx;
+	long iters;
+};
 
-	printf("| %s | %zu | %.0f | %.1f | %.1f | %.1fx |\n", what, bytes,
-	       1e9 / ns, ns, base, ns / base);
+static uint8_t produce[4096], fetch[4096], fetch_resp[4096], md[1 << 18];
+static size_t lp, lf, lfr, lm;
+static struct resp_ctx fr = {KP_API_FETCH, 12}, mr = {KP_API_METADATA, 12};
+
+static const struct bench_row rows[] = {
+	{"Produce v9 request: header split", produce, &lp, do_split_req, NULL,
+	 2000000},
+	{"Produce v9 request: whole-body walk", produce, &lp, do_walk_req, NULL,
+	 500000},
+	{"Fetch v12 request: header split", fetch, &lf, do_split_req, NULL,
+	 2000000},
+	{"Fetch v12 request: whole-body walk", fetch, &lf, do_walk_req, NULL,
+	 500000},
+	{"Fetch v12 response: header split", fetch_resp, &lfr, do_split_resp,
+	 &fr, 2000000},
+	{"Fetch v12 response: whole-body walk", fetch_resp, &lfr, do_walk_resp,
+	 &fr, 500000},
+	{"Metadata v12 response, 100 brokers / 1,000 partitions: typed decode",
+	 md, &lm, do_md_decode, &mr, 200},
+	{"the same: rewrite all 100 broker addresses", md, &lm, do_md_rewrite,
+	 &mr, 200},
+};
+#define N_ROWS (int)(sizeof(rows) / sizeof(rows[0]))
+
+/* The loop callgrind counts (--toggle-collect=count_calls): n calls of
+ * the row's function, or of memcpy over the same bytes. */
+static __attribute__((noinline)) void
+count_calls(bench_fn fn, const struct kp_seg *s, void *ctx, long n)
+{
+	for (long i = 0; i < n; i++)
+		sink += (uint64_t)fn(s, ctx);
 }
 
-int main(void)
+static int build_frames(void)
 {
-	static uint8_t produce[4096], fetch[4096], fetch_resp[4096],
-		md[1 << 18];
 	struct synth_opts o = {.array_len = 1, .str_len = 8};
 	struct kp_seg s;
-	struct resp_ctx fr = {KP_API_FETCH, 12}, mr = {KP_API_METADATA, 12};
-	size_t lp, lf, lfr, lm;
 	struct kp_metadata_resp check = {.brokers = {brokers, 128},
 					 .topics = {topics, 16},
 					 .partitions = {parts, 1024}};
@@ -230,35 +259,57 @@ int main(void)
 	    kp_metadata_resp_decode(&s, 1, 0, 12, &check) != KP_OK ||
 	    check.brokers.total != 100 || check.partitions.total != 1000) {
 		fprintf(stderr, "bench_decode: could not build the frames\n");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ *   bench_decode                 the timed table (Markdown)
+ *   bench_decode --rows          the number of rows
+ *   bench_decode --count K N fn|memcpy
+ *                                row K's function, or a memcpy of its
+ *                                frame, N times, untimed: for callgrind
+ *                                (tests/bench/callgrind-decoder.sh)
+ */
+int main(int argc, char **argv)
+{
+	struct kp_seg s;
+
+	if (build_frames() < 0)
 		return 1;
+	if (argc == 2 && !strcmp(argv[1], "--rows")) {
+		printf("%d\n", N_ROWS);
+		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[1], "--count")) {
+		int k = atoi(argv[2]);
+		long n = atol(argv[3]);
+		int copy = !strcmp(argv[4], "memcpy");
+
+		if (k < 0 || k >= N_ROWS || n <= 0) {
+			fprintf(stderr, "bench_decode: no row %s\n", argv[2]);
+			return 2;
+		}
+		s.ptr = rows[k].frame;
+		s.len = *rows[k].len;
+		count_calls(copy ? do_memcpy : rows[k].fn, &s,
+			    copy ? NULL : rows[k].ctx, n);
+		printf("%s\t%zu\n", rows[k].what, s.len);
+		return 0;
 	}
 	printf("| frame | bytes | frames/s | ns/frame | memcpy ns | ratio to "
 	       "memcpy |\n");
 	printf("|---|---|---|---|---|---|\n");
-	s.ptr = produce;
-	s.len = lp;
-	row("Produce v9 request: header split", lp, do_split_req, &s, NULL,
-	    2000000);
-	row("Produce v9 request: whole-body walk", lp, do_walk_req, &s, NULL,
-	    500000);
-	s.ptr = fetch;
-	s.len = lf;
-	row("Fetch v12 request: header split", lf, do_split_req, &s, NULL,
-	    2000000);
-	row("Fetch v12 request: whole-body walk", lf, do_walk_req, &s, NULL,
-	    500000);
-	s.ptr = fetch_resp;
-	s.len = lfr;
-	row("Fetch v12 response: header split", lfr, do_split_resp, &s, &fr,
-	    2000000);
-	row("Fetch v12 response: whole-body walk", lfr, do_walk_resp, &s, &fr,
-	    500000);
-	s.ptr = md;
-	s.len = lm;
-	row("Metadata v12 response, 100 brokers / 1,000 partitions: typed "
-	    "decode",
-	    lm, do_md_decode, &s, &mr, 200);
-	row("the same: rewrite all 100 broker addresses", lm, do_md_rewrite, &s,
-	    &mr, 200);
+	for (int k = 0; k < N_ROWS; k++) {
+		double ns, base;
+
+		s.ptr = rows[k].frame;
+		s.len = *rows[k].len;
+		ns = measure(rows[k].fn, &s, rows[k].ctx, rows[k].iters);
+		base = measure(do_memcpy, &s, NULL, rows[k].iters);
+		printf("| %s | %zu | %.0f | %.1f | %.1f | %.1fx |\n",
+		       rows[k].what, s.len, 1e9 / ns, ns, base, ns / base);
+	}
 	return 0;
 }
