@@ -84,9 +84,10 @@ def kcat_lists(addr):
 
 def raw(addr, data, read=True):
     """Send data on a fresh connection; return what came back before the
-    other side closed (bounded)."""
+    other side closed (bounded), and the connection's client port."""
     host, port = addr.rsplit(":", 1)
     s = socket.create_connection((host, int(port)), timeout=10)
+    cport = s.getsockname()[1]
     s.sendall(data)
     got = b""
     if read:
@@ -99,7 +100,7 @@ def raw(addr, data, read=True):
         except socket.timeout:
             pass
     s.close()
-    return got
+    return got, cport
 
 
 def frame(key, ver, corr, body=b"", client=b"hostile"):
@@ -108,10 +109,17 @@ def frame(key, ver, corr, body=b"", client=b"hostile"):
     return struct.pack(">i", len(payload)) + payload
 
 
-def wait_close(log, conn_count, timeout=20):
-    wait_for("%d conn.close" % conn_count, lambda: sum(
-        1 for e in events(log) if e["event"] == "conn.close") >= conn_count,
-        timeout)
+def close_of(log, cport, timeout=20):
+    """The conn.close of the connection from this client port (records of
+    earlier connections may still be arriving: do not count them)."""
+    found = []
+
+    def seen():
+        found[:] = [e for e in events(log) if e["event"] == "conn.close"
+                    and e.get("client_port") == cport]
+        return found
+    wait_for("the conn.close of client port %d" % cport, seen, timeout)
+    return found[-1]
 
 
 def main():
@@ -137,36 +145,27 @@ def main():
     procs.append(px)
     wait_for("proxy.start", lambda: os.path.exists(log) and
              "proxy.start" in open(log).read())
-    n = 0
 
     # refused: the first bootstrap upstream has nothing listening; the
     # proxy goes on to the next, so the client does not notice.
     check(kcat_lists(addr), "refused: kcat lists the cluster through the proxy")
-    ev = events(log)
-    n = sum(1 for e in ev if e["event"] == "conn.close")
 
     # tls
     hello = bytes([0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b,
                    0x03, 0x03]) + os.urandom(32) + bytes([0, 0, 2, 0, 0x2f, 1, 0])
-    raw(addr, hello)
-    wait_close(log, n + 1)
-    n += 1
+    close_of(log, raw(addr, hello)[1])
     op = [e for e in events(log) if e["event"] == "conn.opaque"]
     check(any(e["reason"] == "tls" for e in op), "tls: conn.opaque, reason tls")
 
     # garbage (not Kafka framing: a size far over max_frame)
-    raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    wait_close(log, n + 1)
-    n += 1
+    close_of(log, raw(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")[1])
     op = [e for e in events(log) if e["event"] == "conn.opaque"]
     check(any(e["reason"] == "not_kafka" and e["prefix"].startswith("474554")
               for e in op), "garbage: conn.opaque, reason not_kafka, hex prefix")
 
     # badframe: ApiVersions v0, then a negative size
-    raw(addr, frame(18, 0, 1) + struct.pack(">i", -5) + b"xxxx")
-    wait_close(log, n + 1)
-    n += 1
-    c = [e for e in events(log) if e["event"] == "conn.close"][-1]
+    c = close_of(log, raw(addr, frame(18, 0, 1) + struct.pack(">i", -5) +
+                          b"xxxx")[1])
     # The proxy closes at once on a broken frame; the valid request
     # before it was relayed, and is counted as in flight if its answer had
     # not come back yet.
@@ -181,10 +180,8 @@ def main():
           % (c["closed_by"], c["how"], c["reason"]))
 
     # huge: a valid request, then a frame announced over max_frame
-    raw(addr, frame(18, 0, 1) + struct.pack(">i", 50 * 1024 * 1024) + b"\0" * 64)
-    wait_close(log, n + 1)
-    n += 1
-    c = [e for e in events(log) if e["event"] == "conn.close"][-1]
+    c = close_of(log, raw(addr, frame(18, 0, 1) +
+                          struct.pack(">i", 50 * 1024 * 1024) + b"\0" * 64)[1])
     check(c["reason"] == "frame_too_large", "huge: frame_too_large (%s)" % c["reason"])
     dp = [e for e in events(log) if e["event"] == "decode.problem"]
     check(any(e["status"] == "too large" for e in dp),
