@@ -20,7 +20,8 @@ status=0
 # plain run below writes its own. Left out, and why:
 #   (none)
 VALGRIND_TESTS="clients_mock202 clients_mock212 oracle transparency faults
-rules transparent hostile secrets privdrop memlimit admin livepage"
+rules rules_more rules_mixed transparent hostile edges secrets privdrop
+memlimit admin livepage"
 vg_tests=""
 for t in $VALGRIND_TESTS; do
 	vg_tests="$vg_tests tests/integration/$t.py"

@@ -43,6 +43,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib  # noqa: E402
 from lib import (Harness, TestFailure, closes_of,  # noqa: E402
                  free_port_range, payloads)
 
@@ -646,7 +647,11 @@ def s_nofile(h, broker):
         s.close()
         if len(refused) >= 3:
             break
-    h.check(4 <= len(hogs) <= 6 and len(refused) == 3,
+    # Under valgrind, /proc/PID/fd also lists valgrind's own descriptors
+    # (its log, its pipes), which it keeps above the program's limit: the
+    # base count is a few too high, and a few more connections fit.
+    most = 9 if lib.VALGRIND else 6
+    h.check(4 <= len(hogs) <= most and len(refused) == 3,
             f"nofile: {len(hogs)} new connections worked, then 3 were "
             f"refused ({[round(t, 2) for _, t in refused]} s)")
     h.check(refused and all(t < 0.5 for _, t in refused),
