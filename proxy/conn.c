@@ -140,10 +140,16 @@ void conn_set_state(struct conn *c, enum conn_state to, const char *why)
 	c->state = to;
 }
 
-/* ---- backpressure ---- */
+/* ---- writing and backpressure ---- */
 
 /* Reading from one side stops while the other side's output is above the
- * high-water mark, and starts again when it drains below the low one. */
+ * high-water mark, and starts again when it drains below the low one.
+ * Writing is ours while a side's output fits in its socket: conn_flush()
+ * writes at once what a read moved, and the bufferevent is asked to write
+ * (EV_WRITE) only for what the socket would not take; once that is out,
+ * its write event is put away again. A bufferevent left to write on its
+ * own would add and remove its write event (two epoll_ctl calls, and one
+ * more pass through the loop) for every chunk forwarded. */
 static void side_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
@@ -152,12 +158,41 @@ static void side_write_cb(struct bufferevent *bev, void *arg)
 	if (c->state == CONN_CLOSED || c->state == CONN_CONNECTING)
 		return;
 	proxy_tick(c->px);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
 	/* A half-closed client's requests are all upstream: pass its FIN. */
 	if (c->cli_fin && bev == c->up.bev &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		shutdown(bufferevent_getfd(bev), SHUT_WR);
 	if (other->bev && !(other == &c->cli && c->cli_fin))
 		bufferevent_enable(other->bev, EV_READ);
+}
+
+static void side_flush(struct conn *c, struct side *s)
+{
+	struct evbuffer *out;
+
+	if (!s->bev)
+		return;
+	out = bufferevent_get_output(s->bev);
+	if (evbuffer_get_length(out) == 0 ||
+	    (bufferevent_get_enabled(s->bev) & EV_WRITE))
+		return;
+	/* An error is left for the bufferevent to meet on its own write, and
+	 * report through the event callback like any other. */
+	if (evbuffer_write_atmost(out, bufferevent_getfd(s->bev), -1) < 0 ||
+	    evbuffer_get_length(out) > 0)
+		bufferevent_enable(s->bev, EV_WRITE);
+	if (evbuffer_get_length(out) <= c->px->cfg.buffer_low)
+		side_write_cb(s->bev, c);
+}
+
+void conn_flush(struct conn *c)
+{
+	if (c->state == CONN_CLOSED || c->state == CONN_CONNECTING)
+		return;
+	side_flush(c, &c->up);
+	side_flush(c, &c->cli);
 }
 
 static void cli_read_cb(struct bufferevent *bev, void *arg)
@@ -242,6 +277,8 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg)
 		}
 		c->connected = c->px->now;
 		side_tune(c->up.bev);
+		bufferevent_disable(c->up.bev, EV_WRITE);
+		bufferevent_disable(c->cli.bev, EV_WRITE);
 		conn_set_state(c, CONN_ACTIVE, "upstream connected");
 		bufferevent_enable(c->up.bev, EV_READ);
 		bufferevent_enable(c->cli.bev, EV_READ);

@@ -193,6 +193,7 @@ static inline uint32_t conn_inflight(const struct conn *c)
 
 /* Relay entry points (relay.c). */
 void relay_client_readable(struct conn *c);
+void conn_flush(struct conn *c);
 void relay_upstream_readable(struct conn *c);
 
 #endif

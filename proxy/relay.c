@@ -553,7 +553,7 @@ static int request_frame(struct conn *c, struct evbuffer *in)
 	return 1;
 }
 
-void relay_client_readable(struct conn *c)
+static void client_readable(struct conn *c)
 {
 	struct evbuffer *in;
 
@@ -587,6 +587,13 @@ void relay_client_readable(struct conn *c)
 		if (request_frame(c, in) <= 0)
 			break;
 	}
+}
+
+/* What was moved is written at once, see conn_flush(). */
+void relay_client_readable(struct conn *c)
+{
+	client_readable(c);
+	conn_flush(c);
 }
 
 /* ---- responses ---- */
@@ -971,5 +978,6 @@ void relay_upstream_readable(struct conn *c)
 		conn_close_if_quiet(c);
 	/* The client's request data may be waiting for room downstream. */
 	if (c->state == CONN_ACTIVE && c->cli.bev)
-		relay_client_readable(c);
+		client_readable(c);
+	conn_flush(c);
 }
