@@ -422,6 +422,7 @@ class Report:
                     med(self.vals("produce:10240", "direct", "mbps")))
         self.target("throughput >= 0.9x direct at 10 KB",
                     rfmt(r10), r10, 0.9, higher=True, unit="x")
+        why = self.why_direct("produce:10240", 0.9)
         cpu_parts, cpu_worst = [], None
         for w, label in self.tp_workloads():
             h, _ = self.cpu_per_gb(w, "haproxy")
@@ -460,6 +461,39 @@ class Report:
                         f"peak {r['hwm_kb'] / 1024:.1f} MiB",
                         growth, 1.0, higher=False, unit=" MiB")
         self.p()
+        if why:
+            self.p(why)
+            self.p()
+
+    def why_direct(self, w, want):
+        """Whether the machine had the cores for kafka-conntrace to reach
+        `want` times the direct throughput: the direct run's own CPU use
+        (client and brokers), scaled to that rate, plus the proxy's, at its
+        measured CPU per GB. A sentence, or None when not measured."""
+        runs = [r for r in self.runs if r["workload"] == w and
+                r["path"] == "direct" and r.get("busy_ticks") is not None
+                and r.get("wall")]
+        kc, _ = self.cpu_per_gb(w, "conntrace")
+        d = med(self.vals(w, "direct", "mbps"))
+        if not runs or kc is None or not d:
+            return None
+        cores = med([r["busy_ticks"] / self.tck / r["wall"] for r in runs])
+        n = int(self.meta["nproc"])
+        need_peers = cores * want
+        need_kc = kc * d * want / 1000
+        total = need_peers + need_kc
+        text = (f"Why {'it is missed' if total > n else 'it is where it is'}"
+                f": at 10 KB the direct runs kept {cores:.2f} of the {n} "
+                f"cores busy (client and brokers; median over the runs, from "
+                f"/proc/stat). At {want}x their rate they would need "
+                f"{need_peers:.2f} cores, and kafka-conntrace, at its "
+                f"measured {kc:.2f} CPU s per GB, {need_kc:.2f} more: "
+                f"{total:.2f} cores")
+        if total > n:
+            return (text + ", more than the machine has: on this machine "
+                    "the target is out of reach of a relay that costs what "
+                    "this one does per GB.")
+        return text + ", within what the machine has: CPU was not the limit."
 
     @staticmethod
     def short(label):

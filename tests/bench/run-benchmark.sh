@@ -152,6 +152,11 @@ has_line() { # FILE TEXT
 ticks() { # PID: user+system CPU in clock ticks
 	awk '{print $14 + $15}' "/proc/$1/stat"
 }
+busy() { # CPU time of the whole machine, in clock ticks: user, system, irq
+	# and softirq, leaving out idle, iowait and niced processes (a
+	# background job at nice 19 is not part of any path)
+	awk '/^cpu / {print $2 + $4 + $7 + $8}' /proc/stat
+}
 rss_kb() { # PID
 	awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
 }
@@ -265,13 +270,13 @@ workload_args() { # WORKLOAD
 }
 
 measure() { # RUN PATH WORKLOAD
-	local run=$1 path=$2 w=$3 k0 h0 k1 h1 t0 t1 line
+	local run=$1 path=$2 w=$3 k0 h0 b0 k1 h1 b1 t0 t1 line
 	# shellcheck disable=SC2046
-	k0=$(ticks "$KC_PID") h0=$(ticks "$HAP_PID") t0=$(date +%s.%N)
+	k0=$(ticks "$KC_PID") h0=$(ticks "$HAP_PID") b0=$(busy) t0=$(date +%s.%N)
 	line=$(run_client "$path" $(workload_args "$w")) ||
 		die "$w on $path (run $run): see $WORK/kbench.err"
-	k1=$(ticks "$KC_PID") h1=$(ticks "$HAP_PID") t1=$(date +%s.%N)
-	echo "run=$run path=$path workload=$w kc_ticks=$((k1 - k0)) hap_ticks=$((h1 - h0)) wall=$(awk "BEGIN {print $t1 - $t0}") ${line#RESULT }" >>"$RESULTS"
+	k1=$(ticks "$KC_PID") h1=$(ticks "$HAP_PID") b1=$(busy) t1=$(date +%s.%N)
+	echo "run=$run path=$path workload=$w kc_ticks=$((k1 - k0)) hap_ticks=$((h1 - h0)) busy_ticks=$((b1 - b0)) wall=$(awk "BEGIN {print $t1 - $t0}") ${line#RESULT }" >>"$RESULTS"
 	say "run $run $path $w: ${line#RESULT mode=* }"
 }
 
