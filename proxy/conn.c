@@ -27,7 +27,6 @@
 /* Seconds without a connection after which a client session's next
  * connection starts a new client instance. */
 #define SESSION_GAP_S 10.0
-#define HALF_CLOSE_S  5 /* seconds a half-closed client waits for answers */
 
 static const char *const state_names[] = {
 	[CONN_CONNECTING] = "connecting", [CONN_ACTIVE] = "active",
@@ -160,11 +159,7 @@ static void side_write_cb(struct bufferevent *bev, void *arg)
 	proxy_tick(c->px);
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		bufferevent_disable(bev, EV_WRITE);
-	/* A half-closed client's requests are all upstream: pass its FIN. */
-	if (c->cli_fin && bev == c->up.bev &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		shutdown(bufferevent_getfd(bev), SHUT_WR);
-	if (other->bev && !(other == &c->cli && c->cli_fin))
+	if (other->bev)
 		bufferevent_enable(other->bev, EV_READ);
 }
 
@@ -240,19 +235,15 @@ static void cli_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	proxy_tick(c->px);
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		/* A half-closed client that went away: it ended with a FIN
-		 * all the same (what we wrote since may have met a reset). */
-		const char *how =
-			c->cli_fin ? "fin" : end_how(c, &c->cli, what);
+		const char *how = end_how(c, &c->cli, what);
 
-		/* What the client sent before it left still goes upstream. */
+		/* What the client sent before it left still goes upstream.
+		 * A FIN from a Kafka client means it is gone, and a broker
+		 * treats it so: the connection ends here, answers still due
+		 * are counted in flight (the FIN is passed on once its last
+		 * requests are written, see side_close). */
 		if (c->state != CONN_CONNECTING)
 			relay_client_readable(c);
-		if (!c->cli_fin && c->state == CONN_ACTIVE &&
-		    !(what & BEV_EVENT_ERROR) && !strcmp(how, "fin")) {
-			conn_half_close(c);
-			return;
-		}
 		conn_close(c, BY_CLIENT, how, "client_closed", NULL);
 	}
 }
@@ -318,12 +309,7 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg)
 
 		/* Deliver what the broker said before it left. */
 		relay_upstream_readable(c);
-		/* The broker only answered the FIN of a half-closed client:
-		 * the client is the one that ended it. */
-		if (c->cli_fin)
-			conn_close(c, BY_CLIENT, "fin", "client_closed", NULL);
-		else
-			conn_close(c, BY_BROKER, how, "broker_closed", NULL);
+		conn_close(c, BY_BROKER, how, "broker_closed", NULL);
 	}
 }
 
@@ -612,8 +598,6 @@ void conn_close_if_quiet(struct conn *c)
 		return;
 	if (c->close_rule)
 		conn_close(c, BY_PROXY, "fin", c->close_rule, NULL);
-	else if (c->cli_fin)
-		conn_close(c, BY_CLIENT, "fin", "client_closed", NULL);
 }
 
 void conn_close_when_quiet(struct conn *c, const char *rule)
@@ -621,22 +605,6 @@ void conn_close_when_quiet(struct conn *c, const char *rule)
 	if (c->state == CONN_CLOSED)
 		return;
 	c->close_rule = rule;
-	conn_close_if_quiet(c);
-}
-
-/* The client sent a FIN between frames. Like any TCP relay we pass it on
- * once its requests are written, and keep relaying the broker's answers;
- * the connection closes when none is due (or after HALF_CLOSE_S). */
-void conn_half_close(struct conn *c)
-{
-	c->cli_fin = 1;
-	c->cli_fin_at = c->px->now;
-	bufferevent_disable(c->cli.bev, EV_READ);
-	proxy_logf(c->px, KC_LOG_DEBUG,
-		   "conn %llu: client half-closed, %u answers due",
-		   (unsigned long long)c->id, (unsigned)c->q_len);
-	if (evbuffer_get_length(bufferevent_get_output(c->up.bev)) == 0)
-		shutdown(bufferevent_getfd(c->up.bev), SHUT_WR);
 	conn_close_if_quiet(c);
 }
 
@@ -1073,14 +1041,6 @@ void conn_janitor(struct conn *c)
 {
 	struct proxy *px = c->px;
 
-	if (c->cli_fin && tv_diff(&px->now, &c->cli_fin_at) > HALF_CLOSE_S) {
-		snprintf(c->reason_detail, sizeof(c->reason_detail),
-			 "%u answers still due %d s after the client's FIN",
-			 (unsigned)c->q_len, HALF_CLOSE_S);
-		conn_close(c, BY_CLIENT, "fin", "client_closed",
-			   c->reason_detail);
-		return;
-	}
 	if (c->state == CONN_CONNECTING &&
 	    tv_diff(&px->now, &c->opened) * 1000.0 >
 		    (double)px->cfg.connect_timeout_ms) {

@@ -126,11 +126,6 @@ struct conn {
 	/* a rule asked for this connection to be closed once it is quiet */
 	const char *close_rule;
 
-	/* the client shut down its sending side (FIN at a frame boundary):
-	 * its last requests still get their answers, then it closes */
-	int cli_fin;
-	struct timeval cli_fin_at;
-
 	/* how it ended */
 	struct timeval closed_at;
 	enum conn_by closed_by;
@@ -167,7 +162,6 @@ void conn_free(struct conn *c);
  * both directions are between frames (now, if they already are). */
 void conn_close_when_quiet(struct conn *c, const char *rule);
 void conn_close_if_quiet(struct conn *c);
-void conn_half_close(struct conn *c);
 
 /* Record an idle gap of gap seconds. */
 void conn_note_gap(struct conn *c, double gap);

@@ -930,7 +930,7 @@ static int response_frame(struct conn *c, struct evbuffer *in)
 	if (sasl_raw)
 		conn_set_state(c, CONN_SASL_RAW, "SaslHandshake v0");
 	/* Room in the queue again: the client may be read. */
-	if (c->q_len == INFLIGHT_MAX - 1 && !c->cli_fin)
+	if (c->q_len == INFLIGHT_MAX - 1)
 		bufferevent_enable(c->cli.bev, EV_READ);
 	return 1;
 }
@@ -972,9 +972,9 @@ void relay_upstream_readable(struct conn *c)
 		if (response_frame(c, in) <= 0)
 			break;
 	}
-	/* A close a rule asked for, or a half-closed client's, happens once
-	 * the last answer has gone through. */
-	if (c->close_rule || c->cli_fin)
+	/* A close a rule asked for happens once the last answer has gone
+	 * through. */
+	if (c->close_rule)
 		conn_close_if_quiet(c);
 	/* The client's request data may be waiting for room downstream. */
 	if (c->state == CONN_ACTIVE && c->cli.bev)

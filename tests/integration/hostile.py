@@ -115,8 +115,13 @@ def close_of(log, cport, timeout=20):
     found = []
 
     def seen():
-        found[:] = [e for e in events(log) if e["event"] == "conn.close"
-                    and e.get("client_port") == cport]
+        ev = events(log)
+        # The newest connection from this port is ours: an earlier one
+        # may have used the same port.
+        ids = [e["conn"] for e in ev if e["event"] == "conn.open"
+               and e.get("client_port") == cport]
+        found[:] = [e for e in ev if e["event"] == "conn.close"
+                    and ids and e["conn"] == max(ids)]
         return found
     wait_for("the conn.close of client port %d" % cport, seen, timeout)
     return found[-1]
