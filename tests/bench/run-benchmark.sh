@@ -488,9 +488,13 @@ done
 	echo "clk_tck=$(getconf CLK_TCK)"
 	echo "leaders=$(grep '^PARTITION' "$WORK/meta-direct.txt" | awk '{printf "%s/%s:%s ", $2, $3, $5}')"
 	echo "quick=$QUICK"
+	echo "decoder=$top_srcdir/doc/bench-decoder.md"
 	echo "profile=$([ "$PROFILE" = 1 ] && echo "$PWD/profile-" || echo)"
 } >"$WORK/meta.txt"
+# Kept so that the report can be rendered again:
+#   tests/bench/bench_report.py benchmark-meta.txt benchmark-results.txt
 cp "$RESULTS" ./benchmark-results.txt
+cp "$WORK/meta.txt" ./benchmark-meta.txt
 "$PYTHON" "$REPORT" "$WORK/meta.txt" "$RESULTS" >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 say "wrote $OUT (raw results: ./benchmark-results.txt)"
